@@ -1,0 +1,3 @@
+//! Headless Tickwire bots for load tests.
+
+pub mod args;

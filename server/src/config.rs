@@ -1,0 +1,297 @@
+//! Server configuration: command-line flags, then `TICKWIRE_*` environment variables, then an
+//! optional TOML file, then defaults — in that order of precedence.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+
+/// What this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// REST API and matches in one process (the default).
+    All,
+    /// Stateless REST only.
+    Api,
+    /// Matches only (WebSocket endpoint and health).
+    Game,
+}
+
+/// Tickwire game server.
+///
+/// Serves the REST API (accounts, lobby, leaderboards, admin) and the realtime WebSocket endpoint
+/// on one listener, with TLS by default (a self-signed development certificate is made in the
+/// data directory on first start) and SQLite in the data directory.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "server", version, about, long_about)]
+pub struct Cli {
+    /// Address to listen on [default: 127.0.0.1:8443]
+    #[arg(long, env = "TICKWIRE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database, keys and the development certificate [default: ./data]
+    #[arg(long, env = "TICKWIRE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... [default: SQLite in the data directory]
+    #[arg(long, env = "TICKWIRE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// PEM certificate chain for TLS (with --tls-key) instead of the development certificate
+    #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert)
+    #[arg(long, env = "TICKWIRE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain http/ws (for running behind a TLS-terminating proxy)
+    #[arg(long, env = "TICKWIRE_NO_TLS", num_args = 0..=1, default_missing_value = "true")]
+    pub no_tls: Option<bool>,
+    /// What this process runs [default: all]
+    #[arg(long, env = "TICKWIRE_ROLE", value_enum)]
+    pub role: Option<Role>,
+    /// A TOML file with any of these settings (lower precedence than flags and environment)
+    #[arg(long, env = "TICKWIRE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory holding game.toml and maps/ [default: ./assets]
+    #[arg(long, env = "TICKWIRE_ASSETS")]
+    pub assets: Option<PathBuf>,
+    /// Base URL clients reach this node at, put in join tickets (e.g. wss://game1.example.com)
+    /// [default: derived from --listen]
+    #[arg(long, env = "TICKWIRE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// The optional TOML file: the same settings as the flags, plus the tunables that have no flag.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub no_tls: Option<bool>,
+    pub role: Option<Role>,
+    pub assets: Option<PathBuf>,
+    pub public_url: Option<String>,
+    /// The admin API key; made in `<data-dir>/admin.key` when not given.
+    pub admin_key: Option<String>,
+    /// The token signing key; made in `<data-dir>/signing.key` when not given.
+    pub signing_key: Option<String>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Safety limits, all with defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest REST request body in bytes.
+    pub max_body_bytes: usize,
+    /// Largest inbound WebSocket message in bytes.
+    pub max_message_bytes: usize,
+    /// Inputs a client may send per second before it is dropped as a flood.
+    pub max_inputs_per_second: u32,
+    /// Seconds a new socket has to send `Hello`.
+    pub handshake_timeout_s: f32,
+    /// Snapshots a slow client may fall behind before it is dropped.
+    pub max_ticks_behind: u32,
+    /// Seconds without any message before a client is timed out.
+    pub idle_timeout_s: f32,
+    /// Seconds a dropped player's seat is kept for a resume.
+    pub reconnect_grace_s: f32,
+    /// Seconds a join ticket stays valid.
+    pub ticket_ttl_s: u32,
+    /// Seconds an access token stays valid.
+    pub access_token_ttl_s: u32,
+    /// Seconds a refresh token stays valid.
+    pub refresh_token_ttl_s: u32,
+    /// Login/register attempts per minute per client address and per username.
+    pub auth_attempts_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 64 * 1024,
+            max_message_bytes: shared::codec::MAX_CLIENT_MESSAGE,
+            max_inputs_per_second: 120,
+            handshake_timeout_s: 5.0,
+            max_ticks_behind: 90,
+            idle_timeout_s: 10.0,
+            reconnect_grace_s: 15.0,
+            ticket_ttl_s: 30,
+            access_token_ttl_s: 3600,
+            refresh_token_ttl_s: 30 * 24 * 3600,
+            auth_attempts_per_minute: 20,
+        }
+    }
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub tls: TlsMode,
+    pub role: Role,
+    pub assets: PathBuf,
+    pub public_url: Option<String>,
+    pub admin_key: Option<String>,
+    pub signing_key: Option<String>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain http/ws.
+    Off,
+    /// A self-signed certificate made (once) in the data directory.
+    Development,
+    /// Operator-provided PEM files.
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("tls_cert and tls_key must be given together")]
+    HalfTls,
+}
+
+impl Config {
+    /// Resolves flags/environment (`cli`) over the file named by `cli.config`, over defaults.
+    pub fn resolve(cli: Cli) -> Result<Config, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let tls_cert = cli.tls_cert.or(file.tls_cert);
+        let tls_key = cli.tls_key.or(file.tls_key);
+        let tls = if cli.no_tls.or(file.no_tls).unwrap_or(false) {
+            TlsMode::Off
+        } else {
+            match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => TlsMode::Files { cert, key },
+                (None, None) => TlsMode::Development,
+                _ => return Err(ConfigError::HalfTls),
+            }
+        };
+        Ok(Config {
+            listen: cli
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443))),
+            data_dir: cli
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            database_url: cli.database_url.or(file.database_url),
+            tls,
+            role: cli.role.or(file.role).unwrap_or(Role::All),
+            assets: cli
+                .assets
+                .or(file.assets)
+                .unwrap_or_else(|| PathBuf::from("assets")),
+            public_url: cli.public_url.or(file.public_url),
+            admin_key: file.admin_key,
+            signing_key: file.signing_key,
+            limits: file.limits,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tickwire.toml");
+        std::fs::write(&path, text).expect("write config");
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_match_the_command_line_contract() {
+        let config = Config::resolve(Cli::default()).expect("defaults resolve");
+        assert_eq!(
+            config.listen.to_string(),
+            "127.0.0.1:8443",
+            "default listen"
+        );
+        assert_eq!(config.tls, TlsMode::Development, "TLS on by default");
+        assert_eq!(config.data_dir, PathBuf::from("data"), "default data dir");
+        assert_eq!(config.role, Role::All, "default role");
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let (_dir, path) = write_config(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/x\"\nno_tls = true\n[limits]\nticket_ttl_s = 5\n",
+        );
+        let cli = Cli::parse_from([
+            "server",
+            "--config",
+            path.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:9100",
+        ]);
+        let config = Config::resolve(cli).expect("resolves");
+        assert_eq!(
+            config.listen.to_string(),
+            "127.0.0.1:9100",
+            "flag wins over file"
+        );
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/tmp/x"),
+            "file wins over default"
+        );
+        assert_eq!(config.tls, TlsMode::Off, "file turns TLS off");
+        assert_eq!(config.limits.ticket_ttl_s, 5, "file sets a limit");
+        assert_eq!(
+            config.limits.max_body_bytes,
+            Limits::default().max_body_bytes,
+            "other limits default"
+        );
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_an_error_naming_the_file() {
+        let (_dir, path) = write_config("lisen = \"127.0.0.1:9000\"\n");
+        let cli = Cli::parse_from(["server", "--config", path.to_str().unwrap()]);
+        let err = Config::resolve(cli).unwrap_err().to_string();
+        assert!(
+            err.contains("tickwire.toml") && err.contains("lisen"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_tls_flag_without_value_means_true() {
+        let cli = Cli::parse_from(["server", "--no-tls"]);
+        assert_eq!(
+            Config::resolve(cli).expect("resolves").tls,
+            TlsMode::Off,
+            "--no-tls"
+        );
+    }
+}
