@@ -105,8 +105,12 @@ pub struct Limits {
     pub access_token_ttl_s: u32,
     /// Seconds a refresh token stays valid.
     pub refresh_token_ttl_s: u32,
-    /// Login/register attempts per minute per client address and per username.
-    pub auth_attempts_per_minute: u32,
+    /// Password login/register attempts per minute from one client address.
+    pub auth_attempts_per_address_per_minute: u32,
+    /// Password login/register attempts per minute against one username.
+    pub auth_attempts_per_username_per_minute: u32,
+    /// Guest logins per minute from one client address (raise it for load tests).
+    pub guest_logins_per_address_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -122,7 +126,9 @@ impl Default for Limits {
             ticket_ttl_s: 30,
             access_token_ttl_s: 3600,
             refresh_token_ttl_s: 30 * 24 * 3600,
-            auth_attempts_per_minute: 20,
+            auth_attempts_per_address_per_minute: 60,
+            auth_attempts_per_username_per_minute: 10,
+            guest_logins_per_address_per_minute: 1200,
         }
     }
 }

@@ -1,4 +1,13 @@
-//! The Tickwire server as a library: `main.rs` only parses the command line and calls [`run`],
-//! so tests and tools can start as many servers as they like.
+//! The Tickwire server as a library: `main.rs` only parses the command line and starts a
+//! [`Server`], so tests and tools can start as many servers as they like.
 
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod clock;
 pub mod config;
+pub mod serve;
+pub mod store;
+pub mod tls;
+
+pub use serve::{Server, ServerError};

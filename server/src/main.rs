@@ -1,8 +1,45 @@
 use clap::Parser;
+use server::Server;
 use server::config::{Cli, Config};
+use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("TICKWIRE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
     let config = Config::resolve(Cli::parse())?;
-    println!("{config:#?}");
+    let tls = config.tls.clone();
+    let server = Server::start(config).await?;
+    let (http, ws) = server::serve::urls(server.addr, &tls);
+    println!("Tickwire listening");
+    println!("  REST      {http}/v1   (OpenAPI: {http}/v1/openapi.json)");
+    println!("  realtime  {ws}");
+    println!("  health    {http}/healthz");
+    println!("  {}", server::serve::describe_admin_key(&server));
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown();
+    server.wait().await;
     Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

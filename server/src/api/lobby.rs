@@ -1,0 +1,255 @@
+//! The lobby: list and create matches, join one, quick-join. Joining answers a short-lived,
+//! single-use join ticket bound to the account and the match, with the WebSocket URL to use.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
+use super::sessions::refuse_banned;
+use super::{ApiError, AppState, Caller, Json};
+use crate::auth::random_token;
+use crate::config::TlsMode;
+use crate::store::{MatchRow, NewMatch, SeatOutcome};
+
+#[derive(Serialize, ToSchema)]
+pub struct MatchInfo {
+    pub match_id: String,
+    pub map: String,
+    pub players: i64,
+    pub capacity: i64,
+    /// `open`, `running` or `ended`.
+    pub state: String,
+    pub public: bool,
+}
+
+impl From<MatchRow> for MatchInfo {
+    fn from(m: MatchRow) -> MatchInfo {
+        MatchInfo {
+            match_id: m.id,
+            map: m.map,
+            players: m.players,
+            capacity: m.capacity,
+            state: m.state,
+            public: m.public,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MatchList {
+    pub matches: Vec<MatchInfo>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMatch {
+    /// A map name from the server's assets; the default map if absent.
+    pub map: Option<String>,
+    /// Listed and quick-joinable; true if absent.
+    pub public: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JoinTicket {
+    /// Present it in the realtime `Hello`. Single use.
+    pub ticket: String,
+    /// The WebSocket URL to connect to.
+    pub url: String,
+    pub match_id: String,
+    /// Seconds the ticket stays valid.
+    pub expires_in: u32,
+}
+
+/// Public matches that have not ended.
+#[utoipa::path(get, path = "/v1/matches", tag = "lobby",
+    responses((status = 200, body = MatchList)))]
+pub async fn list_matches(State(state): State<AppState>) -> Result<Json<MatchList>, ApiError> {
+    let matches = state.store.live_matches(false, 200).await?;
+    Ok(Json(MatchList {
+        matches: matches.into_iter().map(MatchInfo::from).collect(),
+    }))
+}
+
+/// Create a match.
+#[utoipa::path(post, path = "/v1/matches", tag = "lobby", security(("bearer" = [])),
+    request_body = CreateMatch,
+    responses((status = 201, body = MatchInfo), (status = 401, body = ErrorBody),
+        (status = 422, description = "unknown map", body = ErrorBody)))]
+pub async fn create_match(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Option<Json<CreateMatch>>,
+) -> Result<(StatusCode, Json<MatchInfo>), ApiError> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let map = match body.map {
+        Some(name) => {
+            if !state.assets.maps.contains_key(&name) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_map",
+                    format!("no map named {name:?}"),
+                ));
+            }
+            name
+        }
+        None => state.assets.game.default_map.clone(),
+    };
+    let row = new_match(
+        &state,
+        &map,
+        body.public.unwrap_or(true),
+        Some(caller.account_id),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+async fn new_match(
+    state: &AppState,
+    map: &str,
+    public: bool,
+    created_by: Option<i64>,
+) -> Result<MatchRow, ApiError> {
+    let id = format!("m_{}", random_token(9));
+    let row = state
+        .store
+        .create_match(NewMatch {
+            id: &id,
+            map,
+            public,
+            capacity: i64::from(state.assets.game.players_per_match),
+            node_id: Some(&state.node_id),
+            created_by,
+            created_at: state.clock.now_ms(),
+        })
+        .await?;
+    Ok(row)
+}
+
+/// Join a match: a seat and a join ticket.
+#[utoipa::path(post, path = "/v1/matches/{match_id}/join", tag = "lobby", security(("bearer" = [])),
+    params(("match_id" = String, Path, description = "the match")),
+    responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody),
+        (status = 403, description = "banned", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "full or ended", body = ErrorBody)))]
+pub async fn join_match(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(match_id): Path<String>,
+) -> Result<Json<JoinTicket>, ApiError> {
+    check_not_banned(&state, caller.account_id).await?;
+    match state
+        .store
+        .take_seat(&match_id, caller.account_id, state.clock.now_ms())
+        .await?
+    {
+        SeatOutcome::Seated | SeatOutcome::AlreadySeated => {}
+        SeatOutcome::Full => return Err(ApiError::conflict("match_full", "the match is full")),
+        SeatOutcome::Ended => return Err(ApiError::conflict("match_ended", "the match has ended")),
+        SeatOutcome::NotFound => {
+            return Err(ApiError::not_found("match_not_found", "no such match"));
+        }
+    }
+    ticket(&state, &headers, caller.account_id, &match_id).await
+}
+
+/// Join the fullest public match with room (or a new one); a player with a seat in a live match
+/// is sent back to it.
+#[utoipa::path(post, path = "/v1/matchmaking/quick-join", tag = "lobby", security(("bearer" = [])),
+    responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn quick_join(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<JoinTicket>, ApiError> {
+    check_not_banned(&state, caller.account_id).await?;
+    if let Some(current) = state.store.live_seat_of(caller.account_id).await? {
+        return ticket(&state, &headers, caller.account_id, &current.id).await;
+    }
+    let now = state.clock.now_ms();
+    for candidate in state.store.joinable_public_matches(8).await? {
+        if let SeatOutcome::Seated | SeatOutcome::AlreadySeated = state
+            .store
+            .take_seat(&candidate.id, caller.account_id, now)
+            .await?
+        {
+            return ticket(&state, &headers, caller.account_id, &candidate.id).await;
+        }
+    }
+    let map = state.assets.game.default_map.clone();
+    let fresh = new_match(&state, &map, true, None).await?;
+    match state
+        .store
+        .take_seat(&fresh.id, caller.account_id, now)
+        .await?
+    {
+        SeatOutcome::Seated | SeatOutcome::AlreadySeated => {
+            ticket(&state, &headers, caller.account_id, &fresh.id).await
+        }
+        other => Err(ApiError::internal(format!(
+            "seat in a new match refused: {other:?}"
+        ))),
+    }
+}
+
+async fn check_not_banned(state: &AppState, account_id: i64) -> Result<(), ApiError> {
+    let account = state
+        .store
+        .account_by_id(account_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the account no longer exists"))?;
+    refuse_banned(state, &account)
+}
+
+async fn ticket(
+    state: &AppState,
+    headers: &HeaderMap,
+    account_id: i64,
+    match_id: &str,
+) -> Result<Json<JoinTicket>, ApiError> {
+    let ttl = state.config.limits.ticket_ttl_s;
+    let id = format!("tk_{}", random_token(24));
+    let expires_at = state.clock.now_ms() + i64::from(ttl) * 1000;
+    state
+        .store
+        .insert_ticket(&id, account_id, match_id, expires_at)
+        .await?;
+    Ok(Json(JoinTicket {
+        ticket: id,
+        url: realtime_url(state, headers),
+        match_id: match_id.to_string(),
+        expires_in: ttl,
+    }))
+}
+
+/// The WebSocket URL for tickets: the configured public URL, else the host the client used to
+/// reach this node (so a client that came in through `localhost` or a LAN address goes back the
+/// same way).
+fn realtime_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(base) = &state.config.public_url {
+        let base = base.trim_end_matches('/');
+        let base = base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
+        return format!("{base}/v1/realtime");
+    }
+    let scheme = if state.config.tls == TlsMode::Off {
+        "ws"
+    } else {
+        "wss"
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| state.config.listen.to_string());
+    format!("{scheme}://{host}/v1/realtime")
+}

@@ -1,0 +1,303 @@
+//! Starting and stopping a server: prepare everything, accept connections (TLS or plain) and hand
+//! each one to hyper with the axum router; WebSocket upgrades go through the same listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+use crate::api::{self, AppState, AuthLimiter, Shared};
+use crate::assets::{Assets, AssetsError};
+use crate::auth::{TokenKeys, load_or_create_secret};
+use crate::clock::Clock;
+use crate::config::{Config, TlsMode};
+use crate::store::{Store, StoreError};
+use crate::tls::{self, TlsError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read or write the key {path}: {source}")]
+    Key {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Assets(#[from] AssetsError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running server. Dropping it does not stop it; call [`Server::shutdown`] then [`Server::wait`].
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub admin_key_path: Option<std::path::PathBuf>,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `config.listen` and starts serving.
+    pub async fn start(config: Config) -> Result<Server, ServerError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Server::start_on(config, listener, Clock::default()).await
+    }
+
+    /// Starts serving on an already bound listener (tests bind port 0) with the given clock.
+    pub async fn start_on(
+        mut config: Config,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> Result<Server, ServerError> {
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        config.listen = addr;
+        let prepared = prepare(config, clock).await?;
+        let shutdown = CancellationToken::new();
+        let app = api::app(prepared.state.clone());
+        let task = tokio::spawn(accept_loop(
+            listener,
+            app,
+            prepared.tls,
+            shutdown.clone(),
+            prepared.state.clone(),
+        ));
+        Ok(Server {
+            addr,
+            state: prepared.state,
+            admin_key_path: prepared.admin_key_path,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Asks the server to stop: no new connections, in-flight requests finish.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// A token cancelled when shutdown is asked for.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until every connection has drained and the database is closed.
+    pub async fn wait(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "server task failed");
+        }
+        self.state.store.close().await;
+    }
+}
+
+struct Prepared {
+    state: AppState,
+    tls: Option<TlsAcceptor>,
+    admin_key_path: Option<std::path::PathBuf>,
+}
+
+async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> {
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let assets = Assets::load(&config.assets)?;
+    let url = config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| Store::sqlite_url(&data_dir));
+    let store = Store::connect(&url).await?;
+
+    let key = |name: &str, prefix: &str| {
+        let path = data_dir.join(name);
+        load_or_create_secret(&path, prefix).map_err(|source| ServerError::Key { path, source })
+    };
+    let signing_key = match &config.signing_key {
+        Some(k) => k.clone(),
+        None => key("signing.key", "")?,
+    };
+    let (admin_key, admin_key_path) = match &config.admin_key {
+        Some(k) => (k.clone(), None),
+        None => (
+            key("admin.key", "twadmin_")?,
+            Some(data_dir.join("admin.key")),
+        ),
+    };
+    let node_id = key("node.id", "node_")?;
+
+    let tls = match &config.tls {
+        TlsMode::Off => None,
+        TlsMode::Development => {
+            let (cert, key) = tls::ensure_dev_cert(&data_dir)?;
+            Some(TlsAcceptor::from(tls::server_config(&cert, &key)?))
+        }
+        TlsMode::Files { cert, key } => Some(TlsAcceptor::from(tls::server_config(cert, key)?)),
+    };
+
+    let limits = &config.limits;
+    let state = AppState::new(Shared {
+        store,
+        tokens: TokenKeys::new(
+            signing_key.as_bytes(),
+            i64::from(limits.access_token_ttl_s),
+            i64::from(limits.refresh_token_ttl_s),
+        ),
+        limiter: AuthLimiter::new(
+            limits.auth_attempts_per_address_per_minute,
+            limits.auth_attempts_per_username_per_minute,
+            limits.guest_logins_per_address_per_minute,
+        ),
+        assets: Arc::new(assets),
+        admin_key,
+        node_id,
+        clock,
+        config,
+        started_at: std::time::Instant::now(),
+    });
+    Ok(Prepared {
+        state,
+        tls,
+        admin_key_path,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    shutdown: CancellationToken,
+    state: AppState,
+) {
+    let tracker = TaskTracker::new();
+    tracker.spawn(housekeeping(state, shutdown.clone()));
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Snapshots are small and latency matters more than batching in the kernel.
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let tls = tls.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+                    {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, app, shutdown).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+                None => serve_connection(tcp, peer, app, shutdown).await,
+            }
+        });
+    }
+    drop(listener);
+    tracker.close();
+    tracker.wait().await;
+}
+
+async fn serve_connection<IO>(io: IO, peer: SocketAddr, app: Router, shutdown: CancellationToken)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        app.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        _ = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
+        }
+    }
+}
+
+/// Periodic upkeep: forget idle rate-limit buckets, delete long-expired tickets.
+async fn housekeeping(state: AppState, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        state.limiter.forget_idle();
+        let hour_ago = state.clock.now_ms() - 3_600_000;
+        if let Err(e) = state.store.purge_tickets(hour_ago).await {
+            tracing::warn!(error = %e, "purging expired tickets failed");
+        }
+    }
+}
+
+/// Where the admin credential is, for the start-up banner.
+pub fn describe_admin_key(server: &Server) -> String {
+    match &server.admin_key_path {
+        Some(path) => format!("admin API key in {}", path.display()),
+        None => "admin API key from the config file".to_string(),
+    }
+}
+
+/// The base URLs a fresh server answers on.
+pub fn urls(addr: SocketAddr, tls: &TlsMode) -> (String, String) {
+    let (http, ws) = if *tls == TlsMode::Off {
+        ("http", "ws")
+    } else {
+        ("https", "wss")
+    };
+    (
+        format!("{http}://{addr}"),
+        format!("{ws}://{addr}/v1/realtime"),
+    )
+}

@@ -1,0 +1,295 @@
+//! Matches as the lobby sees them, seats, and single-use join tickets.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError};
+
+/// Match states as stored.
+pub mod state {
+    /// Created, waiting for players (or playing: the lobby lets players join either way).
+    pub const OPEN: &str = "open";
+    pub const RUNNING: &str = "running";
+    pub const ENDED: &str = "ended";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchRow {
+    pub id: String,
+    pub map: String,
+    pub public: bool,
+    pub capacity: i64,
+    pub players: i64,
+    pub state: String,
+    pub node_id: Option<String>,
+    pub created_at: i64,
+}
+
+pub struct NewMatch<'a> {
+    pub id: &'a str,
+    pub map: &'a str,
+    pub public: bool,
+    pub capacity: i64,
+    pub node_id: Option<&'a str>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What asking for a seat in a match gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatOutcome {
+    Seated,
+    /// The account already holds a seat in this match (a returning player).
+    AlreadySeated,
+    Full,
+    NotFound,
+    Ended,
+}
+
+/// What presenting a join ticket gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketClaim {
+    Valid { account_id: i64, match_id: String },
+    Unknown,
+    AlreadyUsed,
+    Expired,
+}
+
+const COLUMNS: &str = "id, map, public, capacity, players, state, node_id, created_at";
+
+fn from_row(row: &AnyRow) -> Result<MatchRow, sqlx::Error> {
+    Ok(MatchRow {
+        id: row.try_get("id")?,
+        map: row.try_get("map")?,
+        public: row.try_get::<i64, _>("public")? != 0,
+        capacity: row.try_get("capacity")?,
+        players: row.try_get("players")?,
+        state: row.try_get("state")?,
+        node_id: row.try_get("node_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_match(&self, new: NewMatch<'_>) -> Result<MatchRow, StoreError> {
+        let sql = format!(
+            "INSERT INTO matches (id, map, public, capacity, players, state, node_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.id)
+            .bind(new.map)
+            .bind(new.public as i64)
+            .bind(new.capacity)
+            .bind(state::OPEN)
+            .bind(new.node_id)
+            .bind(new.created_by)
+            .bind(new.created_at)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(from_row(&row)?)
+    }
+
+    pub async fn match_by_id(&self, id: &str) -> Result<Option<MatchRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM matches WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// Matches that have not ended, newest first; private ones only if `include_private`.
+    pub async fn live_matches(
+        &self,
+        include_private: bool,
+        limit: i64,
+    ) -> Result<Vec<MatchRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND (public = 1 OR $2 = 1) \
+             ORDER BY created_at DESC, id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(state::ENDED)
+            .bind(include_private as i64)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Public live matches with a free seat, fullest first (ties: oldest first).
+    pub async fn joinable_public_matches(&self, limit: i64) -> Result<Vec<MatchRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
+             ORDER BY players DESC, created_at ASC, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(state::ENDED)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The live match in which `account_id` holds a seat, if any.
+    pub async fn live_seat_of(&self, account_id: i64) -> Result<Option<MatchRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM matches m JOIN match_seats s ON s.match_id = m.id \
+             WHERE s.account_id = $1 AND m.state <> $2 ORDER BY s.joined_at DESC LIMIT 1",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("m.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let row = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(state::ENDED)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// Takes a seat for `account_id` in `match_id`, never past capacity even under concurrent
+    /// joins: the seat count only moves through a conditional UPDATE.
+    pub async fn take_seat(
+        &self,
+        match_id: &str,
+        account_id: i64,
+        now: i64,
+    ) -> Result<SeatOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT state FROM matches WHERE id = $1")
+            .bind(match_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(SeatOutcome::NotFound);
+        };
+        if row.try_get::<String, _>("state")? == state::ENDED {
+            return Ok(SeatOutcome::Ended);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO match_seats (match_id, account_id, joined_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(match_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            tx.commit().await?;
+            return Ok(SeatOutcome::AlreadySeated);
+        }
+        let counted = sqlx::query(
+            "UPDATE matches SET players = players + 1 WHERE id = $1 AND players < capacity",
+        )
+        .bind(match_id)
+        .execute(&mut *tx)
+        .await?;
+        if counted.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(SeatOutcome::Full);
+        }
+        tx.commit().await?;
+        Ok(SeatOutcome::Seated)
+    }
+
+    /// Gives a seat back (the player left or was removed).
+    pub async fn release_seat(&self, match_id: &str, account_id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed =
+            sqlx::query("DELETE FROM match_seats WHERE match_id = $1 AND account_id = $2")
+                .bind(match_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        if removed.rows_affected() > 0 {
+            sqlx::query("UPDATE matches SET players = players - 1 WHERE id = $1 AND players > 0")
+                .bind(match_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(removed.rows_affected() > 0)
+    }
+
+    pub async fn set_match_state(
+        &self,
+        match_id: &str,
+        new_state: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let ended_at = (new_state == state::ENDED).then_some(now);
+        let done = sqlx::query(
+            "UPDATE matches SET state = $2, ended_at = $3 WHERE id = $1 AND state <> $4",
+        )
+        .bind(match_id)
+        .bind(new_state)
+        .bind(ended_at)
+        .bind(state::ENDED)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn insert_ticket(
+        &self,
+        id: &str,
+        account_id: i64,
+        match_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO join_tickets (id, account_id, match_id, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(match_id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Redeems a ticket: succeeds once, before it expires. The conditional UPDATE makes
+    /// single use hold across nodes and concurrent redemptions.
+    pub async fn redeem_ticket(&self, id: &str, now: i64) -> Result<TicketClaim, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE join_tickets SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING account_id, match_id",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = claimed {
+            return Ok(TicketClaim::Valid {
+                account_id: row.try_get("account_id")?,
+                match_id: row.try_get("match_id")?,
+            });
+        }
+        let why = sqlx::query("SELECT used_at FROM join_tickets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match why {
+            None => TicketClaim::Unknown,
+            Some(row) if row.try_get::<Option<i64>, _>("used_at")?.is_some() => {
+                TicketClaim::AlreadyUsed
+            }
+            Some(_) => TicketClaim::Expired,
+        })
+    }
+
+    /// Deletes tickets that expired before `before` (housekeeping).
+    pub async fn purge_tickets(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM join_tickets WHERE expires_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
