@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod checksum;
+pub mod close;
 pub mod codec;
 pub mod delta;
 pub mod protocol;
