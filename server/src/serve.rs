@@ -20,6 +20,8 @@ use crate::assets::{Assets, AssetsError};
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::clock::Clock;
 use crate::config::{Config, TlsMode};
+use crate::matches::Registry;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError};
 
@@ -111,10 +113,19 @@ impl Server {
         self.shutdown.clone()
     }
 
-    /// Waits until every connection has drained and the database is closed.
+    /// Waits until every match has ended (results stored, clients told), every connection has
+    /// drained and the database is closed.
     pub async fn wait(self) {
         if let Err(e) = self.task.await {
             tracing::error!(error = %e, "server task failed");
+        }
+        self.state.registry.shutdown().await;
+        self.state.sessions.close();
+        if tokio::time::timeout(Duration::from_secs(10), self.state.sessions.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some realtime sessions did not close in time");
         }
         self.state.store.close().await;
     }
@@ -166,6 +177,15 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     };
 
     let limits = &config.limits;
+    let assets = Arc::new(assets);
+    let metrics = Metrics::new();
+    let registry = Registry::new(
+        store.clone(),
+        assets.clone(),
+        limits,
+        metrics.clone(),
+        clock.clone(),
+    );
     let state = AppState::new(Shared {
         store,
         tokens: TokenKeys::new(
@@ -178,12 +198,15 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
             limits.auth_attempts_per_username_per_minute,
             limits.guest_logins_per_address_per_minute,
         ),
-        assets: Arc::new(assets),
+        assets,
         admin_key,
         node_id,
         clock,
         config,
         started_at: std::time::Instant::now(),
+        registry,
+        metrics,
+        sessions: TaskTracker::new(),
     });
     Ok(Prepared {
         state,

@@ -31,7 +31,10 @@ use crate::assets::Assets;
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::matches::Registry;
+use crate::metrics::Metrics;
 use crate::store::Store;
+use tokio_util::task::TaskTracker;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -48,6 +51,10 @@ pub struct Shared {
     pub node_id: String,
     pub clock: Clock,
     pub started_at: std::time::Instant,
+    pub registry: Registry,
+    pub metrics: Metrics,
+    /// Realtime sessions, so shutdown can wait for them to close their sockets.
+    pub sessions: TaskTracker,
 }
 
 impl AppState {
@@ -72,7 +79,7 @@ impl std::ops::Deref for AppState {
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "accounts"), (name = "sessions"), (name = "lobby"), (name = "health")
+        (name = "accounts"), (name = "sessions"), (name = "lobby"), (name = "realtime"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -103,6 +110,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lobby::quick_join))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(crate::net::realtime))
 }
 
 /// The OpenAPI document of every route.

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod lobby;
+pub mod results;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, NewAccount};
 pub use lobby::{MatchRow, NewMatch, SeatOutcome, TicketClaim};
+pub use results::ResultRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,111 @@
+//! Cost of one simulation tick (`step` + `snapshot`) for one match.
+//! `cargo bench -p server --bench tick`
+//!
+//! - `arena_16_players`: the default map, 16 players moving, aiming and firing on pseudo-random
+//!   inputs. The fire cooldown is shortened to 0.1 s so that about 200 entities are alive
+//!   (players, projectiles, orbs), the size the delta benches in `shared` use.
+//! - `bench_25_players`: the `bench` map, 25 players on the same inputs plus its 100 drones.
+//!
+//! Matches are made long enough never to end during a measurement.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use server::sim::{PlayerInput, Sim};
+use shared::assets::{GameConfig, MapDef, parse_game, parse_map};
+use shared::protocol::buttons;
+
+fn assets(map: &str) -> (GameConfig, MapDef) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
+    let read = |path: String| std::fs::read_to_string(&path).expect("shipped asset readable");
+    let mut game = parse_game("game.toml", &read(format!("{root}/game.toml"))).expect("game.toml");
+    game.match_length_s = 1.0e6;
+    let map = parse_map(map, &read(format!("{root}/maps/{map}.toml"))).expect("map");
+    (game, map)
+}
+
+/// Players with pseudo-random inputs: each changes direction and aim every 10 ticks or so and
+/// holds FIRE most of the time.
+struct Players {
+    rng: ChaCha8Rng,
+    count: u32,
+}
+
+impl Players {
+    fn drive(&mut self, sim: &mut Sim) {
+        for id in 1..=self.count {
+            if self.rng.random_ratio(1, 10) {
+                let fire = if self.rng.random_ratio(9, 10) {
+                    buttons::FIRE
+                } else {
+                    0
+                };
+                let dash = if self.rng.random_ratio(1, 20) {
+                    buttons::DASH
+                } else {
+                    0
+                };
+                sim.handle_input(
+                    id,
+                    PlayerInput {
+                        buttons: fire | dash,
+                        move_dir: self.rng.random_range(0..=8),
+                        aim: self.rng.random(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// A match with `players` players, warmed up for 300 ticks so projectiles are in flight.
+fn warm_match(game: &GameConfig, map: &MapDef, players: u32) -> (Sim, Players) {
+    let mut sim = Sim::new(game, map, 1);
+    for id in 1..=players {
+        sim.add_player(id);
+    }
+    let mut driver = Players {
+        rng: ChaCha8Rng::seed_from_u64(2),
+        count: players,
+    };
+    for _ in 0..300 {
+        driver.drive(&mut sim);
+        sim.step();
+        sim.drain_events().for_each(drop);
+    }
+    (sim, driver)
+}
+
+fn tick_benches(c: &mut Criterion) {
+    let (mut arena_game, arena_map) = assets("arena");
+    arena_game.weapon.fire_cooldown_s = 0.05;
+    let (bench_game, bench_map) = assets("bench");
+    let cases = [
+        ("arena_16_players", &arena_game, &arena_map, 16),
+        ("bench_25_players", &bench_game, &bench_map, 25),
+    ];
+
+    let mut group = c.benchmark_group("sim_tick");
+    group.throughput(Throughput::Elements(1));
+    for (name, game, map, players) in cases {
+        let (mut sim, mut driver) = warm_match(game, map, players);
+        println!("{name}: {} entities", sim.snapshot().len());
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                if sim.is_over() {
+                    (sim, driver) = warm_match(game, map, players);
+                }
+                driver.drive(&mut sim);
+                sim.step();
+                sim.drain_events().for_each(drop);
+                black_box(sim.snapshot())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tick_benches);
+criterion_main!(benches);

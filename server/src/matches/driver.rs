@@ -1,0 +1,559 @@
+//! A match's tick driver: the one task that owns the match's world.
+//!
+//! Each tick, in order: take queued inputs (at most one per player), step the simulation, build
+//! the snapshot, publish it to the history and offer it to every connected client's outbox. It
+//! never awaits a client: inputs arrive through a bounded channel, outboxes never block, and a
+//! client that cannot keep up skips snapshots until it is dropped. Between ticks it handles
+//! commands (joins, resumes, disconnects, kicks).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::protocol::{Event, Input, MatchEnd, PlayerResult, ServerMessage, Welcome};
+use shared::{Tick, close, codec};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::frame::{History, TickFrame};
+use super::outbox::{Control, Offer, Outbox, PendingSnapshot};
+use super::settings::MatchSettings;
+use crate::metrics::Metrics;
+use crate::sim::{PlayerInput, Sim};
+use crate::store::{ResultRow, Store};
+
+/// Ticks run back to back to catch up after a stall before the rest are dropped as late.
+const MAX_CATCH_UP: u32 = 3;
+
+/// Requests to a match, other than inputs.
+#[derive(Debug)]
+pub enum Command {
+    /// Seat an account (or give a seated account its seat back) and attach `outbox`.
+    Join {
+        account_id: i64,
+        username: String,
+        outbox: Arc<Outbox>,
+        reply: oneshot::Sender<Result<Joined, Refusal>>,
+    },
+    /// Attach `outbox` to the seat a reconnect token names.
+    Resume {
+        token: String,
+        ack: Tick,
+        outbox: Arc<Outbox>,
+        reply: oneshot::Sender<Result<Joined, Refusal>>,
+    },
+    /// A connection ended without `Leave`: its seat waits out the reconnect grace.
+    Disconnected {
+        player_id: u32,
+        conn: u64,
+    },
+    /// The player left on purpose: the seat is released now.
+    Leave {
+        player_id: u32,
+        conn: u64,
+    },
+    Kick {
+        account_id: i64,
+        reason: String,
+        reply: oneshot::Sender<bool>,
+    },
+    End {
+        reason: String,
+    },
+    Describe {
+        reply: oneshot::Sender<MatchSummary>,
+    },
+}
+
+/// An input on its way from a reader to the driver.
+#[derive(Debug, Clone, Copy)]
+pub struct InputMsg {
+    pub player_id: u32,
+    pub conn: u64,
+    pub input: Input,
+}
+
+/// A successful join or resume.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub player_id: u32,
+    /// Identifies this connection to the driver; messages from older connections are ignored.
+    pub conn: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Full,
+    Ended,
+    InvalidReconnect,
+}
+
+/// A match as the admin API lists it.
+#[derive(Debug, Clone)]
+pub struct MatchSummary {
+    pub match_id: String,
+    pub map: String,
+    pub tick: Tick,
+    pub ticks_remaining: u32,
+    pub players: Vec<PlayerSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlayerSummary {
+    pub player_id: u32,
+    pub account_id: i64,
+    pub username: String,
+    pub connected: bool,
+    pub score: i32,
+}
+
+/// A connected client.
+#[derive(Debug)]
+struct Link {
+    conn: u64,
+    outbox: Arc<Outbox>,
+}
+
+/// A player's place in the match, connected or within its reconnect grace.
+#[derive(Debug)]
+struct Seat {
+    account_id: i64,
+    token: String,
+    link: Option<Link>,
+    inputs: VecDeque<Input>,
+    last_input_seq: u32,
+    /// When the connection went away, while waiting out the grace.
+    gone_since: Option<Instant>,
+}
+
+/// Everything the driver task needs.
+pub(crate) struct Driver {
+    pub(crate) match_id: String,
+    pub(crate) map: String,
+    pub(crate) sim: Sim,
+    pub(crate) settings: MatchSettings,
+    pub(crate) store: Store,
+    pub(crate) metrics: Metrics,
+    pub(crate) history: Arc<History>,
+    pub(crate) commands: mpsc::Receiver<Command>,
+    pub(crate) inputs: mpsc::Receiver<InputMsg>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) now_ms: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+/// The driver's own state, apart from its inputs.
+struct Running {
+    seats: BTreeMap<u32, Seat>,
+    /// Every player who ever joined: results name them even after they left.
+    names: BTreeMap<u32, (i64, String)>,
+    next_player_id: u32,
+    next_conn: u64,
+    /// Events from commands (joins, leaves) that ride with the next tick's snapshot.
+    pending_events: Vec<Event>,
+    end: Option<(u16, String)>,
+}
+
+impl Driver {
+    /// Runs the match to its end (time up, ended by an admin, or server shutdown), then stores
+    /// the results, sends `MatchEnd` and closes every connection.
+    pub(crate) async fn run(mut self) {
+        let period = Duration::from_secs_f64(1.0 / f64::from(self.settings.tick_rate));
+        let mut state = Running {
+            seats: BTreeMap::new(),
+            names: BTreeMap::new(),
+            next_player_id: 1,
+            next_conn: 1,
+            pending_events: Vec::new(),
+            end: None,
+        };
+        let store = self.store.clone();
+        let id = self.match_id.clone();
+        let now = (self.now_ms)();
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .set_match_state(&id, crate::store::lobby::state::RUNNING, now)
+                .await
+            {
+                tracing::warn!(match_id = %id, error = %e, "marking match running failed");
+            }
+        });
+
+        let mut next = Instant::now() + period;
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => {
+                    state.end.get_or_insert((close::GOING_AWAY, "the server is shutting down".into()));
+                }
+                Some(cmd) = self.commands.recv() => self.handle_command(cmd, &mut state),
+                _ = tokio::time::sleep_until(next) => {
+                    let now = Instant::now();
+                    if now.duration_since(next) > period {
+                        self.metrics.late_ticks.inc();
+                    }
+                    let mut ran = 0;
+                    while next <= now && ran < MAX_CATCH_UP && !self.sim.is_over() {
+                        self.tick(&mut state);
+                        next += period;
+                        ran += 1;
+                    }
+                    if next <= now {
+                        let behind = now.duration_since(next).as_nanos() / period.as_nanos() + 1;
+                        self.metrics.ticks_skipped.inc_by(behind as u64);
+                        next = now + period;
+                    }
+                    if self.sim.is_over() {
+                        state.end.get_or_insert((close::MATCH_ENDED, "the match is over".into()));
+                    }
+                }
+            }
+            if state.end.is_some() {
+                break;
+            }
+        }
+        self.finish(&mut state).await;
+    }
+
+    fn tick(&mut self, state: &mut Running) {
+        let started = std::time::Instant::now();
+        let bound = self.settings.input_queue;
+        while let Ok(msg) = self.inputs.try_recv() {
+            let Some(seat) = state.seats.get_mut(&msg.player_id) else {
+                continue;
+            };
+            if seat.link.as_ref().is_none_or(|l| l.conn != msg.conn) {
+                continue;
+            }
+            seat.inputs.push_back(msg.input);
+            if seat.inputs.len() > bound {
+                seat.inputs.pop_front();
+                self.metrics.inputs_dropped.inc();
+            }
+        }
+        for (player_id, seat) in &mut state.seats {
+            if let Some(input) = seat.inputs.pop_front() {
+                self.sim.handle_input(
+                    *player_id,
+                    PlayerInput {
+                        buttons: input.buttons,
+                        move_dir: input.move_dir,
+                        aim: input.aim,
+                    },
+                );
+                seat.last_input_seq = input.seq;
+            }
+        }
+
+        self.sim.step();
+        let tick = self.sim.tick();
+        let mut events: Vec<Event> = std::mem::take(&mut state.pending_events);
+        events.extend(self.sim.drain_events());
+        let with_checksum = tick.0.is_multiple_of(self.settings.checksum_interval);
+        let frame = Arc::new(TickFrame::new(
+            tick,
+            self.sim.snapshot(),
+            events,
+            with_checksum,
+        ));
+        self.history.push(frame.clone());
+
+        let now = Instant::now();
+        for seat in state.seats.values_mut() {
+            let Some(link) = &seat.link else { continue };
+            let offer = link.outbox.offer_snapshot(PendingSnapshot {
+                frame: frame.clone(),
+                last_input_seq: seat.last_input_seq,
+            });
+            if let Offer::Replaced { behind } = offer {
+                self.metrics.snapshots_skipped.inc();
+                if behind > self.settings.max_ticks_behind {
+                    link.outbox
+                        .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
+                    self.metrics.clients_dropped.inc();
+                    seat.link = None;
+                    seat.gone_since = Some(now);
+                }
+            }
+        }
+        self.expire_seats(state, now);
+        self.metrics
+            .tick_seconds
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Releases seats whose reconnect grace ran out.
+    fn expire_seats(&mut self, state: &mut Running, now: Instant) {
+        let grace = self.settings.reconnect_grace;
+        let expired: Vec<u32> = state
+            .seats
+            .iter()
+            .filter(|(_, s)| s.gone_since.is_some_and(|t| now.duration_since(t) >= grace))
+            .map(|(id, _)| *id)
+            .collect();
+        for player_id in expired {
+            self.release(state, player_id);
+        }
+    }
+
+    /// Takes a player out of the match and gives the seat back in the lobby.
+    fn release(&mut self, state: &mut Running, player_id: u32) {
+        let Some(seat) = state.seats.remove(&player_id) else {
+            return;
+        };
+        self.sim.remove_player(player_id);
+        state
+            .pending_events
+            .push(Event::PlayerLeft { player: player_id });
+        let store = self.store.clone();
+        let match_id = self.match_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.release_seat(&match_id, seat.account_id).await {
+                tracing::warn!(%match_id, error = %e, "releasing a seat failed");
+            }
+        });
+    }
+
+    fn handle_command(&mut self, cmd: Command, state: &mut Running) {
+        match cmd {
+            Command::Join {
+                account_id,
+                username,
+                outbox,
+                reply,
+            } => {
+                let existing = state
+                    .seats
+                    .iter()
+                    .find(|(_, s)| s.account_id == account_id)
+                    .map(|(id, _)| *id);
+                let player_id = match existing {
+                    Some(id) => id,
+                    None => {
+                        if state.end.is_some() || self.sim.is_over() {
+                            let _ = reply.send(Err(Refusal::Ended));
+                            return;
+                        }
+                        if state.seats.len() >= self.settings.capacity {
+                            let _ = reply.send(Err(Refusal::Full));
+                            return;
+                        }
+                        let id = state.next_player_id;
+                        state.next_player_id += 1;
+                        self.sim.add_player(id);
+                        state.names.insert(id, (account_id, username.clone()));
+                        state.pending_events.push(Event::PlayerJoined {
+                            player: id,
+                            name: username,
+                        });
+                        let token = format!("{}.{}", self.match_id, crate::auth::random_token(24));
+                        state.seats.insert(
+                            id,
+                            Seat {
+                                account_id,
+                                token,
+                                link: None,
+                                inputs: VecDeque::new(),
+                                last_input_seq: 0,
+                                gone_since: None,
+                            },
+                        );
+                        id
+                    }
+                };
+                let joined = self.attach(state, player_id, outbox, Tick::ZERO);
+                let _ = reply.send(Ok(joined));
+            }
+            Command::Resume {
+                token,
+                ack,
+                outbox,
+                reply,
+            } => {
+                let found = state
+                    .seats
+                    .iter()
+                    .find(|(_, s)| s.token == token)
+                    .map(|(id, _)| *id);
+                match found {
+                    Some(player_id) => {
+                        self.metrics.reconnects.inc();
+                        let joined = self.attach(state, player_id, outbox, ack);
+                        let _ = reply.send(Ok(joined));
+                    }
+                    None => {
+                        let _ = reply.send(Err(Refusal::InvalidReconnect));
+                    }
+                }
+            }
+            Command::Disconnected { player_id, conn } => {
+                if let Some(seat) = state.seats.get_mut(&player_id)
+                    && seat.link.as_ref().is_some_and(|l| l.conn == conn)
+                {
+                    seat.link = None;
+                    seat.gone_since = Some(Instant::now());
+                    seat.inputs.clear();
+                }
+            }
+            Command::Leave { player_id, conn } => {
+                let current = state
+                    .seats
+                    .get(&player_id)
+                    .and_then(|s| s.link.as_ref())
+                    .is_some_and(|l| l.conn == conn);
+                if current {
+                    if let Some(link) = state.seats.get_mut(&player_id).and_then(|s| s.link.take())
+                    {
+                        link.outbox.close(close::NORMAL, "left the match");
+                    }
+                    self.release(state, player_id);
+                }
+            }
+            Command::Kick {
+                account_id,
+                reason,
+                reply,
+            } => {
+                let found = state
+                    .seats
+                    .iter()
+                    .find(|(_, s)| s.account_id == account_id)
+                    .map(|(id, _)| *id);
+                if let Some(player_id) = found {
+                    if let Some(link) = state.seats.get_mut(&player_id).and_then(|s| s.link.take())
+                    {
+                        let msg = codec::encode_server(&ServerMessage::Kicked {
+                            reason: reason.clone(),
+                        });
+                        link.outbox.push_control(Control::Message(msg.into()));
+                        link.outbox
+                            .close(close::KICKED, format!("kicked: {reason}"));
+                    }
+                    self.release(state, player_id);
+                }
+                let _ = reply.send(found.is_some());
+            }
+            Command::End { reason } => {
+                state.end.get_or_insert((close::MATCH_ENDED, reason));
+            }
+            Command::Describe { reply } => {
+                let results = self.sim.results();
+                let players = state
+                    .seats
+                    .iter()
+                    .map(|(id, s)| PlayerSummary {
+                        player_id: *id,
+                        account_id: s.account_id,
+                        username: state.names.get(id).map(|n| n.1.clone()).unwrap_or_default(),
+                        connected: s.link.is_some(),
+                        score: results
+                            .iter()
+                            .find(|r| r.player_id == *id)
+                            .map_or(0, |r| r.score),
+                    })
+                    .collect();
+                let _ = reply.send(MatchSummary {
+                    match_id: self.match_id.clone(),
+                    map: self.map.clone(),
+                    tick: self.sim.tick(),
+                    ticks_remaining: self.sim.ticks_remaining(),
+                    players,
+                });
+            }
+        }
+    }
+
+    /// Attaches a connection to a seat, replacing (and closing) any older one, and queues its
+    /// `Welcome`. `ack` is the tick the client still holds (resume), else ZERO.
+    fn attach(
+        &mut self,
+        state: &mut Running,
+        player_id: u32,
+        outbox: Arc<Outbox>,
+        ack: Tick,
+    ) -> Joined {
+        let conn = state.next_conn;
+        state.next_conn += 1;
+        // Invariant: callers pass a player id that has a seat.
+        let seat = state
+            .seats
+            .get_mut(&player_id)
+            .expect("attach to an existing seat");
+        if let Some(old) = seat.link.take() {
+            old.outbox
+                .close(close::REPLACED, "a newer connection took over this player");
+        }
+        if !ack.is_zero() {
+            outbox.resume_from(ack);
+        }
+        let welcome = ServerMessage::Welcome(Welcome {
+            player_id,
+            match_id: self.match_id.clone(),
+            tick_rate: self.settings.tick_rate,
+            map: self.map.clone(),
+            reconnect_token: seat.token.clone(),
+            reconnect_grace_s: self.settings.reconnect_grace.as_secs() as u16,
+            tick: self.sim.tick(),
+            ticks_remaining: self.sim.ticks_remaining(),
+        });
+        outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
+        seat.link = Some(Link { conn, outbox });
+        seat.gone_since = None;
+        seat.inputs.clear();
+        if !self.sim.has_player(player_id) {
+            self.sim.add_player(player_id);
+        }
+        Joined { player_id, conn }
+    }
+
+    async fn finish(&mut self, state: &mut Running) {
+        let (code, reason) = state
+            .end
+            .clone()
+            .unwrap_or((close::MATCH_ENDED, "the match is over".into()));
+        let results: Vec<PlayerResult> = self
+            .sim
+            .results()
+            .into_iter()
+            .filter_map(|r| {
+                let (account_id, username) = state.names.get(&r.player_id)?.clone();
+                Some(PlayerResult {
+                    player_id: r.player_id,
+                    account_id,
+                    username,
+                    score: r.score,
+                    kills: r.kills,
+                    deaths: r.deaths,
+                })
+            })
+            .collect();
+        let rows: Vec<ResultRow> = results
+            .iter()
+            .map(|r| ResultRow {
+                account_id: r.account_id,
+                player_id: r.player_id,
+                username: r.username.clone(),
+                score: r.score,
+                kills: r.kills,
+                deaths: r.deaths,
+            })
+            .collect();
+        // Stored before anyone is told, so a client that saw MatchEnd can read them back.
+        if let Err(e) = self
+            .store
+            .finish_match(&self.match_id, &rows, (self.now_ms)())
+            .await
+        {
+            tracing::error!(match_id = %self.match_id, error = %e, "storing match results failed");
+        }
+        let msg: bytes::Bytes =
+            codec::encode_server(&ServerMessage::MatchEnd(MatchEnd { results })).into();
+        for seat in state.seats.values_mut() {
+            if let Some(link) = seat.link.take() {
+                link.outbox.push_control(Control::Message(msg.clone()));
+                link.outbox.close(code, reason.clone());
+            }
+        }
+        tracing::info!(match_id = %self.match_id, tick = %self.sim.tick(), players = state.names.len(), "match ended");
+    }
+}

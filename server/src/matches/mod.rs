@@ -1,0 +1,13 @@
+//! Live matches: the registry, each match's tick driver (inputs in, sim step, snapshots out),
+//! the published tick frames and the per-client outboxes the driver fills.
+
+pub mod driver;
+pub mod frame;
+pub mod outbox;
+pub mod registry;
+pub mod settings;
+
+pub use driver::{InputMsg, Joined, MatchSummary, PlayerSummary};
+pub use outbox::Outbox;
+pub use registry::{MatchHandle, Registry, RegistryError};
+pub use settings::MatchSettings;

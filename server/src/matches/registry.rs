@@ -1,0 +1,270 @@
+//! The registry of live matches on this node: started on first use (the lobby only writes a
+//! database row; the first player to present a ticket brings the match to life here).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use shared::Tick;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::driver::{Command, Driver, InputMsg, Joined, MatchSummary, Refusal};
+use super::frame::History;
+use super::outbox::Outbox;
+use super::settings::MatchSettings;
+use crate::assets::Assets;
+use crate::clock::Clock;
+use crate::config::Limits;
+use crate::metrics::Metrics;
+use crate::sim::Sim;
+use crate::store::Store;
+use crate::store::lobby::state;
+
+/// The senders into one live match.
+#[derive(Debug, Clone)]
+pub struct MatchHandle {
+    pub match_id: String,
+    commands: mpsc::Sender<Command>,
+    inputs: mpsc::Sender<InputMsg>,
+    pub history: Arc<History>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("no such match")]
+    NotFound,
+    #[error("the match has ended")]
+    Ended,
+    #[error("the match is full")]
+    Full,
+    #[error("the reconnect token is not valid")]
+    InvalidReconnect,
+    #[error("the map {0:?} of this match is not loaded on this node")]
+    UnknownMap(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<Refusal> for RegistryError {
+    fn from(r: Refusal) -> RegistryError {
+        match r {
+            Refusal::Full => RegistryError::Full,
+            Refusal::Ended => RegistryError::Ended,
+            Refusal::InvalidReconnect => RegistryError::InvalidReconnect,
+        }
+    }
+}
+
+impl MatchHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, RegistryError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| RegistryError::Ended)?;
+        rx.await.map_err(|_| RegistryError::Ended)
+    }
+
+    pub async fn join(
+        &self,
+        account_id: i64,
+        username: String,
+        outbox: Arc<Outbox>,
+    ) -> Result<Joined, RegistryError> {
+        self.ask(|reply| Command::Join {
+            account_id,
+            username,
+            outbox,
+            reply,
+        })
+        .await?
+        .map_err(RegistryError::from)
+    }
+
+    pub async fn resume(
+        &self,
+        token: String,
+        ack: Tick,
+        outbox: Arc<Outbox>,
+    ) -> Result<Joined, RegistryError> {
+        self.ask(|reply| Command::Resume {
+            token,
+            ack,
+            outbox,
+            reply,
+        })
+        .await?
+        .map_err(RegistryError::from)
+    }
+
+    /// Hands an input to the match without waiting; `false` if its channel is full (dropped).
+    pub fn try_input(&self, msg: InputMsg) -> bool {
+        self.inputs.try_send(msg).is_ok()
+    }
+
+    pub async fn disconnected(&self, player_id: u32, conn: u64) {
+        let _ = self
+            .commands
+            .send(Command::Disconnected { player_id, conn })
+            .await;
+    }
+
+    pub async fn leave(&self, player_id: u32, conn: u64) {
+        let _ = self.commands.send(Command::Leave { player_id, conn }).await;
+    }
+
+    /// Kicks an account; `true` if it was in this match.
+    pub async fn kick(&self, account_id: i64, reason: String) -> bool {
+        self.ask(|reply| Command::Kick {
+            account_id,
+            reason,
+            reply,
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    pub async fn end(&self, reason: String) {
+        let _ = self.commands.send(Command::End { reason }).await;
+    }
+
+    pub async fn describe(&self) -> Option<MatchSummary> {
+        self.ask(|reply| Command::Describe { reply }).await.ok()
+    }
+}
+
+/// Live matches on this node.
+#[derive(Debug, Clone)]
+pub struct Registry(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    matches: Mutex<BTreeMap<String, MatchHandle>>,
+    store: Store,
+    assets: Arc<Assets>,
+    settings: MatchSettings,
+    metrics: Metrics,
+    clock: Clock,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Registry {
+    pub fn new(
+        store: Store,
+        assets: Arc<Assets>,
+        limits: &Limits,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> Registry {
+        let settings = MatchSettings::new(&assets.game, limits);
+        Registry(Arc::new(Inner {
+            matches: Mutex::new(BTreeMap::new()),
+            store,
+            assets,
+            settings,
+            metrics,
+            clock,
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        }))
+    }
+
+    fn matches(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, MatchHandle>> {
+        // A std mutex: lookups and inserts only, never held across an await.
+        self.0.matches.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, match_id: &str) -> Option<MatchHandle> {
+        self.matches().get(match_id).cloned()
+    }
+
+    pub fn live(&self) -> Vec<MatchHandle> {
+        self.matches().values().cloned().collect()
+    }
+
+    /// The live match `match_id`, started from its database row if it is not running yet.
+    pub async fn get_or_start(&self, match_id: &str) -> Result<MatchHandle, RegistryError> {
+        if let Some(handle) = self.get(match_id) {
+            return Ok(handle);
+        }
+        if self.0.shutdown.is_cancelled() {
+            return Err(RegistryError::ShuttingDown);
+        }
+        let row = self
+            .0
+            .store
+            .match_by_id(match_id)
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        if row.state == state::ENDED {
+            return Err(RegistryError::Ended);
+        }
+        let map = self
+            .0
+            .assets
+            .maps
+            .get(&row.map)
+            .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?;
+        let mut matches = self.matches();
+        if let Some(handle) = matches.get(match_id) {
+            return Ok(handle.clone());
+        }
+        let settings = self.0.settings.clone();
+        let (commands_tx, commands) = mpsc::channel(256);
+        let (inputs_tx, inputs) = mpsc::channel(settings.capacity * 8 + 16);
+        let history = Arc::new(History::new(settings.history_ticks));
+        let handle = MatchHandle {
+            match_id: match_id.to_string(),
+            commands: commands_tx,
+            inputs: inputs_tx,
+            history: history.clone(),
+        };
+        let seed: u64 = rand::random();
+        tracing::info!(%match_id, map = %row.map, seed, "match starting");
+        let clock = self.0.clock.clone();
+        let driver = Driver {
+            match_id: match_id.to_string(),
+            map: row.map.clone(),
+            sim: Sim::new(&self.0.assets.game, map, seed),
+            settings,
+            store: self.0.store.clone(),
+            metrics: self.0.metrics.clone(),
+            history,
+            commands,
+            inputs,
+            shutdown: self.0.shutdown.clone(),
+            now_ms: Arc::new(move || clock.now_ms()),
+        };
+        matches.insert(match_id.to_string(), handle.clone());
+        drop(matches);
+        self.0.metrics.matches_live.inc();
+        let registry = self.clone();
+        let id = match_id.to_string();
+        self.0.tracker.spawn(async move {
+            driver.run().await;
+            registry.matches().remove(&id);
+            registry.0.metrics.matches_live.dec();
+        });
+        Ok(handle)
+    }
+
+    /// The live match a reconnect token belongs to (the token starts with the match id).
+    pub fn for_token(&self, token: &str) -> Option<MatchHandle> {
+        let match_id = token.split('.').next()?;
+        self.get(match_id)
+    }
+
+    /// Ends every match (results stored, clients told) and waits for them.
+    pub async fn shutdown(&self) {
+        self.0.shutdown.cancel();
+        self.0.tracker.close();
+        self.0.tracker.wait().await;
+    }
+}

@@ -1,0 +1,38 @@
+//! The knobs of a live match, from the game tuning and the server's limits.
+
+use std::time::Duration;
+
+use shared::assets::GameConfig;
+
+use crate::config::Limits;
+
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    pub tick_rate: u16,
+    pub capacity: usize,
+    /// Inputs a player may have queued; older ones are dropped past it.
+    pub input_queue: usize,
+    /// Snapshots a client may skip in a row before it is dropped.
+    pub max_ticks_behind: u32,
+    pub reconnect_grace: Duration,
+    /// Every this many ticks a snapshot carries the world's checksum.
+    pub checksum_interval: u32,
+    /// Ticks of history kept as delta baselines.
+    pub history_ticks: usize,
+}
+
+impl MatchSettings {
+    pub fn new(game: &GameConfig, limits: &Limits) -> MatchSettings {
+        let tick_rate = game.tick_rate;
+        MatchSettings {
+            tick_rate,
+            capacity: usize::from(game.players_per_match),
+            input_queue: 4,
+            max_ticks_behind: limits.max_ticks_behind,
+            reconnect_grace: Duration::from_secs_f32(limits.reconnect_grace_s),
+            checksum_interval: 10,
+            // Two seconds of baselines: an ack older than that gets a keyframe.
+            history_ticks: usize::from(tick_rate) * 2,
+        }
+    }
+}

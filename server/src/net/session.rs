@@ -1,0 +1,391 @@
+//! One realtime connection: the `Hello` handshake, then a reader loop here and a writer task
+//! draining the outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fastwebsockets::{Frame, WebSocket, WebSocketWrite};
+use hyper_util::rt::TokioIo;
+use shared::protocol::{
+    ClientMessage, Hello, Input, MOVE_DIRECTIONS, Ping, ServerMessage, buttons,
+};
+use shared::{PROTOCOL_VERSION, close, codec};
+use tokio::io::{BufWriter, ReadHalf, WriteHalf};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::inbound::{Inbound, InboundError, InboundReader};
+use super::monotonic_us;
+use super::writer::Writer;
+use crate::api::AppState;
+use crate::matches::outbox::Control;
+use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
+use crate::store::TicketClaim;
+
+type Io = TokioIo<hyper::upgrade::Upgraded>;
+type Reader = InboundReader<ReadHalf<Io>>;
+type Write = WebSocketWrite<BufWriter<WriteHalf<Io>>>;
+
+/// A close the server sends, with a reason a person can read.
+struct Refuse(u16, String);
+
+impl Refuse {
+    fn new(code: u16, reason: impl Into<String>) -> Refuse {
+        Refuse(code, reason.into())
+    }
+}
+
+/// Runs a connection from the upgraded socket to its end.
+pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
+    let limits = state.config.limits.clone();
+    ws.set_writev(false);
+    let (read, write) = ws.split(|io| {
+        let (r, w) = tokio::io::split(io);
+        (r, BufWriter::with_capacity(16 * 1024, w))
+    });
+    let mut reader = InboundReader::new(read, limits.max_message_bytes);
+    let mut write = write;
+
+    let handshake = Duration::from_secs_f32(limits.handshake_timeout_s);
+    let joined = match tokio::time::timeout(handshake, handshake_hello(&state, &mut reader)).await {
+        Err(_) => Err(Refuse::new(
+            close::HANDSHAKE_TIMEOUT,
+            format!("no Hello within {:.0} s", limits.handshake_timeout_s),
+        )),
+        Ok(result) => result,
+    };
+    let (handle, outbox, joined) = match joined {
+        Ok(ok) => ok,
+        Err(Refuse(code, reason)) => {
+            close_now(&mut write, code, &reason).await;
+            return;
+        }
+    };
+
+    state.metrics.clients_connected.inc();
+    let done = CancellationToken::new();
+    let writer = Writer {
+        ws: write,
+        outbox: outbox.clone(),
+        history: handle.history.clone(),
+        metrics: state.metrics.clone(),
+        stall_timeout: stall_timeout(&state),
+        done: done.clone(),
+    };
+    let writer_task = tokio::spawn(writer.run());
+    let left = read_loop(&state, &mut reader, &handle, &outbox, &joined, &done).await;
+    if left {
+        handle.leave(joined.player_id, joined.conn).await;
+    } else {
+        handle.disconnected(joined.player_id, joined.conn).await;
+    }
+    // The writer sends whatever close was asked for, then ends.
+    let _ = writer_task.await;
+    state.metrics.clients_connected.dec();
+}
+
+/// How long a write may make no progress before the client counts as not reading.
+fn stall_timeout(state: &AppState) -> Duration {
+    let ticks = state.config.limits.max_ticks_behind.max(1);
+    let rate = f64::from(state.assets.game.tick_rate);
+    Duration::from_secs_f64((f64::from(ticks) / rate).max(1.0))
+}
+
+async fn close_now(write: &mut Write, code: u16, reason: &str) {
+    tracing::debug!(code, reason, "refusing realtime connection");
+    let _ = write
+        .write_frame(Frame::close(code, reason.as_bytes()))
+        .await;
+    let _ = write.flush().await;
+}
+
+/// Waits for `Hello` and joins or resumes.
+async fn handshake_hello(
+    state: &AppState,
+    reader: &mut Reader,
+) -> Result<(MatchHandle, Arc<Outbox>, Joined), Refuse> {
+    let first = reader.next().await.map_err(inbound_refusal)?;
+    let bytes = match first {
+        Inbound::Binary(bytes) => bytes,
+        Inbound::Close { .. } => return Err(Refuse::new(close::NORMAL, "closed before Hello")),
+        Inbound::Ping(_) => {
+            return Err(Refuse::new(
+                close::EXPECTED_HELLO,
+                "the first message must be Hello",
+            ));
+        }
+    };
+    let hello = match codec::decode_client(&bytes) {
+        Ok(ClientMessage::Hello(hello)) => hello,
+        Ok(_) => {
+            return Err(Refuse::new(
+                close::EXPECTED_HELLO,
+                "the first message must be Hello",
+            ));
+        }
+        Err(e) => {
+            return Err(Refuse::new(
+                close::MALFORMED,
+                format!("cannot decode Hello: {e}"),
+            ));
+        }
+    };
+    let Hello {
+        protocol_version,
+        ticket,
+        resume,
+    } = hello;
+    if protocol_version != PROTOCOL_VERSION {
+        return Err(Refuse::new(
+            close::PROTOCOL_VERSION,
+            format!(
+                "protocol version {protocol_version} is not supported; this server speaks {PROTOCOL_VERSION}"
+            ),
+        ));
+    }
+    let outbox = Outbox::new();
+    if let Some(resume) = resume {
+        let handle = state
+            .registry
+            .for_token(&resume.reconnect_token)
+            .ok_or_else(|| {
+                Refuse::new(close::INVALID_RECONNECT, "the reconnect token is not valid")
+            })?;
+        let joined = handle
+            .resume(resume.reconnect_token, resume.ack_tick, outbox.clone())
+            .await
+            .map_err(registry_refusal)?;
+        return Ok((handle, outbox, joined));
+    }
+
+    let now = state.clock.now_ms();
+    let (account_id, match_id) = match state.store.redeem_ticket(&ticket, now).await {
+        Ok(TicketClaim::Valid {
+            account_id,
+            match_id,
+        }) => (account_id, match_id),
+        Ok(TicketClaim::Unknown) => {
+            return Err(Refuse::new(
+                close::INVALID_TICKET,
+                "the join ticket is not valid",
+            ));
+        }
+        Ok(TicketClaim::AlreadyUsed) => {
+            return Err(Refuse::new(
+                close::TICKET_USED,
+                "the join ticket was already used",
+            ));
+        }
+        Ok(TicketClaim::Expired) => {
+            return Err(Refuse::new(
+                close::TICKET_EXPIRED,
+                "the join ticket has expired",
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "redeeming a ticket failed");
+            return Err(Refuse::new(
+                close::INTERNAL_ERROR,
+                "the server could not check the ticket",
+            ));
+        }
+    };
+    let account = match state.store.account_by_id(account_id).await {
+        Ok(Some(account)) => account,
+        Ok(None) => {
+            return Err(Refuse::new(
+                close::INVALID_TICKET,
+                "the account no longer exists",
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading an account failed");
+            return Err(Refuse::new(
+                close::INTERNAL_ERROR,
+                "the server could not read the account",
+            ));
+        }
+    };
+    if account.banned_at(now) {
+        return Err(Refuse::new(close::BANNED, "this account is banned"));
+    }
+    let handle = state
+        .registry
+        .get_or_start(&match_id)
+        .await
+        .map_err(registry_refusal)?;
+    let joined = handle
+        .join(account.id, account.username, outbox.clone())
+        .await
+        .map_err(registry_refusal)?;
+    Ok((handle, outbox, joined))
+}
+
+fn registry_refusal(e: RegistryError) -> Refuse {
+    match e {
+        RegistryError::Ended => Refuse::new(close::MATCH_ENDED, "the match has ended"),
+        RegistryError::InvalidReconnect => Refuse::new(
+            close::INVALID_RECONNECT,
+            "the reconnect token is not valid or its seat is gone",
+        ),
+        RegistryError::ShuttingDown => {
+            Refuse::new(close::GOING_AWAY, "the server is shutting down")
+        }
+        RegistryError::Full | RegistryError::NotFound | RegistryError::UnknownMap(_) => {
+            Refuse::new(close::MATCH_UNAVAILABLE, e.to_string())
+        }
+        RegistryError::Store(err) => {
+            tracing::error!(error = %err, "starting a match failed");
+            Refuse::new(
+                close::INTERNAL_ERROR,
+                "the server could not start the match",
+            )
+        }
+    }
+}
+
+fn inbound_refusal(e: InboundError) -> Refuse {
+    match e {
+        InboundError::TooLarge(max) => Refuse::new(
+            close::MESSAGE_TOO_BIG,
+            format!("messages are limited to {max} bytes"),
+        ),
+        InboundError::Text => Refuse::new(close::UNSUPPORTED_DATA, e.to_string()),
+        InboundError::Protocol(p) => Refuse::new(1002, p),
+        InboundError::Gone(g) => Refuse::new(close::NORMAL, g),
+    }
+}
+
+/// Counts inputs per one-second window.
+struct InputRate {
+    window_start: Instant,
+    count: u32,
+    max: u32,
+}
+
+impl InputRate {
+    fn allow(&mut self, now: Instant) -> bool {
+        if now.duration_since(self.window_start) >= Duration::from_secs(1) {
+            self.window_start = now;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count <= self.max
+    }
+}
+
+/// Input values the protocol allows.
+fn input_is_valid(input: &Input) -> bool {
+    input.move_dir <= MOVE_DIRECTIONS && input.buttons & !buttons::ALL == 0
+}
+
+/// Reads until the connection ends. Answers `true` if the client left with `Leave`.
+async fn read_loop(
+    state: &AppState,
+    reader: &mut Reader,
+    handle: &MatchHandle,
+    outbox: &Arc<Outbox>,
+    joined: &Joined,
+    done: &CancellationToken,
+) -> bool {
+    let limits = &state.config.limits;
+    let idle = Duration::from_secs_f32(limits.idle_timeout_s);
+    let mut rate = InputRate {
+        window_start: Instant::now(),
+        count: 0,
+        max: limits.max_inputs_per_second,
+    };
+    let mut last_seq: Option<u32> = None;
+    loop {
+        let next = tokio::select! {
+            _ = done.cancelled() => return false,
+            next = tokio::time::timeout(idle, reader.next()) => next,
+        };
+        let inbound = match next {
+            Err(_) => {
+                outbox.close(
+                    close::IDLE_TIMEOUT,
+                    format!("nothing received for {:.0} s", limits.idle_timeout_s),
+                );
+                return false;
+            }
+            Ok(Err(e)) => {
+                let Refuse(code, reason) = inbound_refusal(e);
+                if code != close::NORMAL {
+                    state.metrics.clients_dropped.inc();
+                }
+                outbox.close(code, reason);
+                return false;
+            }
+            Ok(Ok(inbound)) => inbound,
+        };
+        let bytes = match inbound {
+            Inbound::Binary(bytes) => bytes,
+            Inbound::Ping(payload) => {
+                outbox.push_control(Control::Pong(payload.into()));
+                continue;
+            }
+            Inbound::Close { .. } => {
+                outbox.close(close::NORMAL, "closed by the client");
+                return false;
+            }
+        };
+        let msg = match codec::decode_client(&bytes) {
+            Ok(msg) => msg,
+            Err(e) => {
+                state.metrics.clients_dropped.inc();
+                outbox.close(close::MALFORMED, format!("cannot decode message: {e}"));
+                return false;
+            }
+        };
+        match msg {
+            ClientMessage::Input(input) => {
+                state.metrics.inputs_received.inc();
+                if !rate.allow(Instant::now()) {
+                    state.metrics.clients_dropped.inc();
+                    outbox.close(
+                        close::INPUT_FLOOD,
+                        format!(
+                            "more than {} inputs per second",
+                            limits.max_inputs_per_second
+                        ),
+                    );
+                    return false;
+                }
+                if !input_is_valid(&input) {
+                    state.metrics.clients_dropped.inc();
+                    outbox.close(close::INVALID_INPUT, "input values out of range");
+                    return false;
+                }
+                outbox.set_ack(input.ack_tick);
+                // Sequence numbers only go up; a repeat or an older one is ignored.
+                if last_seq.is_some_and(|s| input.seq <= s) {
+                    continue;
+                }
+                last_seq = Some(input.seq);
+                let sent = handle.try_input(InputMsg {
+                    player_id: joined.player_id,
+                    conn: joined.conn,
+                    input,
+                });
+                if !sent {
+                    state.metrics.inputs_dropped.inc();
+                }
+            }
+            ClientMessage::Ping(ping) => {
+                let pong = codec::encode_server(&ServerMessage::Pong(ping));
+                outbox.push_control(Control::Message(pong.into()));
+            }
+            ClientMessage::Pong(Ping { sent_us, .. }) => {
+                let rtt_us = monotonic_us().saturating_sub(sent_us);
+                state.metrics.rtt_seconds.observe(rtt_us as f64 / 1e6);
+            }
+            ClientMessage::Leave => return true,
+            ClientMessage::Hello(_) => {
+                state.metrics.clients_dropped.inc();
+                outbox.close(close::EXPECTED_HELLO, "Hello was already sent");
+                return false;
+            }
+        }
+    }
+}
