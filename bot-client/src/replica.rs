@@ -1,0 +1,403 @@
+//! The client's copy of the world, rebuilt from the server's snapshots. Pure: no I/O, no clock.
+//!
+//! Call order: for every snapshot the server sends, [`Replica::apply`]; then send
+//! [`Replica::ack_tick`] in the next `Input`, so the server deltas against a world this replica
+//! holds.
+
+use std::collections::VecDeque;
+
+use shared::{DeltaError, Snapshot, Tick, World};
+
+/// Worlds kept for baselines by default. The server deltas against the newest tick the client
+/// acknowledged, which is a round trip old at most, so this is generous.
+pub const DEFAULT_HISTORY: usize = 128;
+
+/// The outcome of applying one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The snapshot's tick.
+    pub tick: Tick,
+    /// The snapshot was a keyframe (baseline [`Tick::ZERO`]).
+    pub keyframe: bool,
+    /// `Some(true)`: the snapshot carried a checksum and the rebuilt world matches it;
+    /// `Some(false)`: it did not match (a desync); `None`: no checksum, or a stale snapshot.
+    pub checksum: Option<bool>,
+    /// The snapshot was not newer than one already applied, and was ignored.
+    pub stale: bool,
+}
+
+/// How many snapshots of each kind this replica has handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReplicaCounters {
+    pub keyframes: u64,
+    pub deltas: u64,
+    pub checksums_verified: u64,
+    pub desyncs: u64,
+    pub stale: u64,
+}
+
+/// Why a snapshot could not be applied. The replica is unchanged and keeps acknowledging its
+/// newest world, so the server's next delta is against a world it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("snapshot {tick} is a delta against tick {baseline}, which this client does not hold")]
+    MissingBaseline { tick: Tick, baseline: Tick },
+    #[error("snapshot {tick} does not apply to its baseline: {source}")]
+    Delta { tick: Tick, source: DeltaError },
+    #[error("snapshot with the reserved tick 0")]
+    ZeroTick,
+}
+
+/// The recent worlds this client has rebuilt, newest last.
+///
+/// A world whose checksum did not match is reported as a desync and not kept: it is never a
+/// baseline and never acknowledged, so one desync does not spread to every later delta.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// Rebuilt worlds in increasing tick order, at most `capacity` of them.
+    worlds: VecDeque<(Tick, World)>,
+    capacity: usize,
+    /// The newest tick seen, applied or desynced: older snapshots are stale.
+    newest_seen: Option<Tick>,
+    counters: ReplicaCounters,
+    empty: World,
+}
+
+impl Default for Replica {
+    fn default() -> Replica {
+        Replica::new()
+    }
+}
+
+impl Replica {
+    /// An empty replica keeping [`DEFAULT_HISTORY`] worlds.
+    pub fn new() -> Replica {
+        Replica::with_history(DEFAULT_HISTORY)
+    }
+
+    /// An empty replica keeping the newest `history` worlds (at least one).
+    pub fn with_history(history: usize) -> Replica {
+        let capacity = history.max(1);
+        Replica {
+            worlds: VecDeque::with_capacity(capacity.min(DEFAULT_HISTORY)),
+            capacity,
+            newest_seen: None,
+            counters: ReplicaCounters::default(),
+            empty: World::new(),
+        }
+    }
+
+    /// Rebuilds the world of `snapshot` from its baseline and keeps it under its tick.
+    pub fn apply(&mut self, snapshot: &Snapshot) -> Result<Applied, ReplicaError> {
+        let header = snapshot.header;
+        let tick = header.tick;
+        let keyframe = header.baseline_tick.is_zero();
+        if tick.is_zero() {
+            return Err(ReplicaError::ZeroTick);
+        }
+        if self.newest_seen.is_some_and(|newest| tick <= newest) {
+            self.counters.stale += 1;
+            return Ok(Applied {
+                tick,
+                keyframe,
+                checksum: None,
+                stale: true,
+            });
+        }
+
+        let baseline = if keyframe {
+            &self.empty
+        } else {
+            self.world_at(header.baseline_tick)
+                .ok_or(ReplicaError::MissingBaseline {
+                    tick,
+                    baseline: header.baseline_tick,
+                })?
+        };
+        let world = shared::apply(baseline, &snapshot.body.delta)
+            .map_err(|source| ReplicaError::Delta { tick, source })?;
+
+        if keyframe {
+            self.counters.keyframes += 1;
+        } else {
+            self.counters.deltas += 1;
+        }
+        self.newest_seen = Some(tick);
+        let checksum = snapshot
+            .body
+            .checksum
+            .map(|expected| shared::checksum(&world) == expected);
+        match checksum {
+            Some(true) => self.counters.checksums_verified += 1,
+            Some(false) => {
+                self.counters.desyncs += 1;
+                return Ok(Applied {
+                    tick,
+                    keyframe,
+                    checksum,
+                    stale: false,
+                });
+            }
+            None => {}
+        }
+        self.worlds.push_back((tick, world));
+        while self.worlds.len() > self.capacity {
+            self.worlds.pop_front();
+        }
+        Ok(Applied {
+            tick,
+            keyframe,
+            checksum,
+            stale: false,
+        })
+    }
+
+    /// The newest applied tick, [`Tick::ZERO`] if none: what the client sends as
+    /// `Input::ack_tick` (and `Resume::ack_tick`).
+    pub fn ack_tick(&self) -> Tick {
+        self.worlds.back().map_or(Tick::ZERO, |(tick, _)| *tick)
+    }
+
+    /// The newest applied world; empty before the first snapshot.
+    pub fn world(&self) -> &World {
+        self.worlds.back().map_or(&self.empty, |(_, world)| world)
+    }
+
+    /// The world applied at `tick`, if it is still held.
+    pub fn world_at(&self, tick: Tick) -> Option<&World> {
+        // Baselines are nearly always among the newest few, so search from the back.
+        self.worlds
+            .iter()
+            .rev()
+            .find(|(held, _)| *held == tick)
+            .map(|(_, world)| world)
+    }
+
+    /// How many worlds are held.
+    pub fn held(&self) -> usize {
+        self.worlds.len()
+    }
+
+    pub fn counters(&self) -> ReplicaCounters {
+        self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::sample;
+    use shared::{SnapshotBody, SnapshotHeader, diff};
+
+    fn snapshot(tick: u32, baseline: u32, from: &World, to: &World, checksum: bool) -> Snapshot {
+        Snapshot {
+            header: SnapshotHeader {
+                tick: Tick(tick),
+                baseline_tick: Tick(baseline),
+                last_input_seq: 0,
+            },
+            body: SnapshotBody {
+                delta: diff(from, to),
+                events: Vec::new(),
+                checksum: checksum.then(|| shared::checksum(to)),
+            },
+        }
+    }
+
+    /// Server worlds for ticks 1..=n: each moves a few more entities.
+    fn server_worlds(n: u32) -> Vec<World> {
+        (1..=n).map(|t| sample::world(40, t * 3)).collect()
+    }
+
+    #[test]
+    fn keyframe_then_deltas_rebuild_the_server_worlds() {
+        let worlds = server_worlds(5);
+        let mut replica = Replica::new();
+        let applied = replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], true))
+            .expect("keyframe applies");
+        assert!(applied.keyframe, "baseline 0 is a keyframe");
+        assert_eq!(applied.checksum, Some(true), "keyframe checksum verified");
+        for t in 2..=5u32 {
+            let base = &worlds[t as usize - 2];
+            let cur = &worlds[t as usize - 1];
+            let applied = replica
+                .apply(&snapshot(t, t - 1, base, cur, t % 2 == 0))
+                .expect("delta applies");
+            assert!(!applied.keyframe, "tick {t} is a delta");
+            assert!(!applied.stale, "tick {t} is new");
+            assert_eq!(replica.world(), cur, "world after tick {t}");
+            assert_eq!(replica.ack_tick(), Tick(t), "ack follows the newest tick");
+        }
+        let counters = replica.counters();
+        assert_eq!(counters.keyframes, 1, "one keyframe");
+        assert_eq!(counters.deltas, 4, "four deltas");
+        assert_eq!(
+            counters.checksums_verified, 3,
+            "ticks 1, 2 and 4 had checksums"
+        );
+        assert_eq!(counters.desyncs, 0, "no desync");
+    }
+
+    #[test]
+    fn a_delta_against_an_older_held_tick_applies() {
+        let worlds = server_worlds(3);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta on 1");
+        let applied = replica
+            .apply(&snapshot(3, 1, &worlds[0], &worlds[2], true))
+            .expect("delta on 1 again, as when the server has not yet seen ack 2");
+        assert_eq!(
+            applied.checksum,
+            Some(true),
+            "rebuilt from the older baseline"
+        );
+        assert_eq!(replica.world(), &worlds[2], "world at tick 3");
+    }
+
+    #[test]
+    fn a_checksum_mismatch_is_reported_as_a_desync_and_not_acknowledged() {
+        let worlds = server_worlds(2);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], true))
+            .expect("keyframe");
+        let mut bad = snapshot(2, 1, &worlds[0], &worlds[1], true);
+        bad.body.checksum = bad.body.checksum.map(|c| c ^ 1);
+        let applied = replica
+            .apply(&bad)
+            .expect("a desync is a result, not an error");
+        assert_eq!(applied.checksum, Some(false), "mismatch reported");
+        assert_eq!(replica.counters().desyncs, 1, "desync counted");
+        assert_eq!(
+            replica.ack_tick(),
+            Tick(1),
+            "the desynced world is not acknowledged"
+        );
+        assert!(
+            replica.world_at(Tick(2)).is_none(),
+            "nor kept as a baseline"
+        );
+    }
+
+    #[test]
+    fn a_missing_baseline_is_an_error_and_changes_nothing() {
+        let worlds = server_worlds(3);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        let result = replica.apply(&snapshot(3, 2, &worlds[1], &worlds[2], false));
+        assert_eq!(
+            result,
+            Err(ReplicaError::MissingBaseline {
+                tick: Tick(3),
+                baseline: Tick(2)
+            }),
+            "tick 2 was never applied"
+        );
+        assert_eq!(replica.ack_tick(), Tick(1), "ack unchanged");
+        assert_eq!(replica.world(), &worlds[0], "world unchanged");
+    }
+
+    #[test]
+    fn a_delta_that_does_not_fit_its_baseline_is_an_error() {
+        let worlds = server_worlds(2);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &World::new(), false))
+            .expect("empty keyframe");
+        let result = replica.apply(&snapshot(2, 1, &worlds[0], &worlds[1], false));
+        assert!(
+            matches!(result, Err(ReplicaError::Delta { tick: Tick(2), .. })),
+            "changes to entities the baseline lacks: {result:?}"
+        );
+    }
+
+    #[test]
+    fn stale_snapshots_are_ignored() {
+        let worlds = server_worlds(2);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta");
+        for tick in [1, 2] {
+            let applied = replica
+                .apply(&snapshot(tick, 0, &World::new(), &worlds[0], true))
+                .expect("stale is not an error");
+            assert!(applied.stale, "tick {tick} is not newer than 2");
+            assert_eq!(applied.checksum, None, "stale snapshots are not checked");
+        }
+        assert_eq!(replica.world(), &worlds[1], "the newer world stays");
+        assert_eq!(replica.counters().stale, 2, "both counted as stale");
+        assert_eq!(
+            replica.counters().keyframes,
+            1,
+            "stale keyframe not counted"
+        );
+    }
+
+    #[test]
+    fn history_is_bounded_and_drops_the_oldest() {
+        let mut replica = Replica::with_history(4);
+        let world = sample::world(5, 0);
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &world, false))
+            .expect("keyframe");
+        for t in 2..=10 {
+            replica
+                .apply(&snapshot(t, t - 1, &world, &world, false))
+                .expect("empty delta");
+        }
+        assert_eq!(replica.held(), 4, "only four worlds kept");
+        assert!(replica.world_at(Tick(6)).is_none(), "tick 6 dropped");
+        assert!(replica.world_at(Tick(7)).is_some(), "tick 7 kept");
+        assert_eq!(
+            replica.apply(&snapshot(11, 6, &world, &world, false)),
+            Err(ReplicaError::MissingBaseline {
+                tick: Tick(11),
+                baseline: Tick(6)
+            }),
+            "a dropped baseline is missing"
+        );
+    }
+
+    #[test]
+    fn an_empty_replica_acks_zero_and_shows_an_empty_world() {
+        let replica = Replica::new();
+        assert_eq!(replica.ack_tick(), Tick::ZERO, "nothing applied");
+        assert!(replica.world().is_empty(), "no entities");
+    }
+
+    #[test]
+    fn a_snapshot_at_tick_zero_is_refused() {
+        let mut replica = Replica::new();
+        assert_eq!(
+            replica.apply(&snapshot(0, 0, &World::new(), &World::new(), false)),
+            Err(ReplicaError::ZeroTick),
+            "tick 0 is reserved"
+        );
+    }
+
+    #[test]
+    fn ticks_order_across_the_wrap() {
+        let world = sample::world(3, 0);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(u32::MAX, 0, &World::new(), &world, false))
+            .expect("keyframe at MAX");
+        let applied = replica
+            .apply(&snapshot(1, u32::MAX, &world, &world, true))
+            .expect("tick 1 after the wrap is newer");
+        assert!(!applied.stale, "wrapped tick is not stale");
+        assert_eq!(replica.ack_tick(), Tick(1), "ack wrapped");
+    }
+}
