@@ -2,8 +2,9 @@
 //! `cargo bench -p server --bench tick`
 //!
 //! - `arena_16_players`: the default map, 16 players moving, aiming and firing on pseudo-random
-//!   inputs. The fire cooldown is shortened to 0.1 s so that about 200 entities are alive
-//!   (players, projectiles, orbs), the size the delta benches in `shared` use.
+//!   inputs (FIRE held nine times in ten). The fire cooldown is shortened to one tick so that
+//!   about 200 entities are alive (16 players, 8 orbs, ~190 projectiles), the size the delta
+//!   benches in `shared` use.
 //! - `bench_25_players`: the `bench` map, 25 players on the same inputs plus its 100 drones.
 //!
 //! Matches are made long enough never to end during a measurement.
@@ -80,7 +81,7 @@ fn warm_match(game: &GameConfig, map: &MapDef, players: u32) -> (Sim, Players) {
 
 fn tick_benches(c: &mut Criterion) {
     let (mut arena_game, arena_map) = assets("arena");
-    arena_game.weapon.fire_cooldown_s = 0.05;
+    arena_game.weapon.fire_cooldown_s = 1.0 / 30.0;
     let (bench_game, bench_map) = assets("bench");
     let cases = [
         ("arena_16_players", &arena_game, &arena_map, 16),

@@ -99,6 +99,10 @@ pub struct Limits {
     pub idle_timeout_s: f32,
     /// Seconds a dropped player's seat is kept for a resume.
     pub reconnect_grace_s: f32,
+    /// Kernel send buffer of each accepted socket, in bytes (0 = the kernel's autotuning). A
+    /// bounded buffer caps memory per client and makes a client that stops reading show up as
+    /// skipped snapshots within a second or two instead of after megabytes.
+    pub socket_send_buffer_bytes: usize,
     /// Seconds a join ticket stays valid.
     pub ticket_ttl_s: u32,
     /// Seconds an access token stays valid.
@@ -123,6 +127,7 @@ impl Default for Limits {
             max_ticks_behind: 90,
             idle_timeout_s: 10.0,
             reconnect_grace_s: 15.0,
+            socket_send_buffer_bytes: 64 * 1024,
             ticket_ttl_s: 30,
             access_token_ttl_s: 3600,
             refresh_token_ttl_s: 30 * 24 * 3600,

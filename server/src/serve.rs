@@ -223,6 +223,7 @@ async fn accept_loop(
     state: AppState,
 ) {
     let tracker = TaskTracker::new();
+    let send_buffer = state.config.limits.socket_send_buffer_bytes;
     tracker.spawn(housekeeping(state, shutdown.clone()));
     loop {
         let (tcp, peer) = tokio::select! {
@@ -239,6 +240,9 @@ async fn accept_loop(
         };
         // Snapshots are small and latency matters more than batching in the kernel.
         let _ = tcp.set_nodelay(true);
+        if send_buffer > 0 {
+            let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(send_buffer);
+        }
         let app = app.clone();
         let tls = tls.clone();
         let shutdown = shutdown.clone();

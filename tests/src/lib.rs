@@ -85,6 +85,11 @@ pub struct Options {
     pub limits: Limits,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// `game.toml` lines to replace, as (line prefix, new line), e.g.
+    /// `("match_length_s", "match_length_s = 3.0")`.
+    pub game_edits: Vec<(&'static str, String)>,
+    /// Extra maps, as (file name, TOML text).
+    pub extra_maps: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -95,6 +100,8 @@ impl Default for Options {
             limits: Limits::default(),
             data_dir: None,
             database_url: None,
+            game_edits: Vec::new(),
+            extra_maps: Vec::new(),
         }
     }
 }
@@ -102,6 +109,49 @@ impl Default for Options {
 pub fn assets_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets"))
 }
+
+/// The shipped assets, or a copy in `data_dir` with `game.toml` edited and maps added.
+fn custom_assets(
+    data_dir: &std::path::Path,
+    game_edits: &[(&'static str, String)],
+    extra_maps: &[(&'static str, String)],
+) -> anyhow::Result<PathBuf> {
+    if game_edits.is_empty() && extra_maps.is_empty() {
+        return Ok(assets_dir());
+    }
+    let dir = data_dir.join("assets");
+    std::fs::create_dir_all(dir.join("maps"))?;
+    let mut game = std::fs::read_to_string(assets_dir().join("game.toml"))?;
+    for (prefix, line) in game_edits {
+        let old = game
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .with_context(|| format!("game.toml has no line starting {prefix:?}"))?
+            .to_string();
+        game = game.replace(&old, line);
+    }
+    std::fs::write(dir.join("game.toml"), game)?;
+    for entry in std::fs::read_dir(assets_dir().join("maps"))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, dir.join("maps").join(name))?;
+        }
+    }
+    for (name, text) in extra_maps {
+        std::fs::write(dir.join("maps").join(name), text)?;
+    }
+    Ok(dir)
+}
+
+/// A tiny map for realtime tests: one spawn point with an orb spawner touching it, so a player
+/// scores on its first tick without moving.
+pub const TESTBOX_MAP: &str = r#"
+name = "testbox"
+width = 400.0
+height = 400.0
+spawns = [{ x = 200.0, y = 200.0 }]
+orb_spawners = [{ x = 210.0, y = 200.0 }]
+"#;
 
 impl TestServer {
     /// A TLS server on SQLite with default limits.
@@ -140,7 +190,7 @@ impl TestServer {
                 TlsMode::Off
             },
             role: Role::All,
-            assets: assets_dir(),
+            assets: custom_assets(&data_dir, &options.game_edits, &options.extra_maps)?,
             public_url: None,
             admin_key: None,
             signing_key: None,
@@ -269,6 +319,42 @@ impl TestServer {
                 .as_str()
                 .context("refresh")?
                 .to_string(),
+        ))
+    }
+
+    /// Creates a match (as `token`) and answers its id.
+    pub async fn create_match(&self, token: &str, map: Option<&str>) -> anyhow::Result<String> {
+        let body = match map {
+            Some(map) => json!({ "map": map }),
+            None => json!({}),
+        };
+        let (status, created) = self
+            .call(Method::POST, "/v1/matches", Some(token), Some(body))
+            .await?;
+        anyhow::ensure!(
+            status == StatusCode::CREATED,
+            "create match: {status} {created}"
+        );
+        Ok(created["match_id"]
+            .as_str()
+            .context("match_id")?
+            .to_string())
+    }
+
+    /// A join ticket for `match_id`: (ticket, wss/ws URL).
+    pub async fn ticket(&self, token: &str, match_id: &str) -> anyhow::Result<(String, String)> {
+        let (status, ticket) = self
+            .call(
+                Method::POST,
+                &format!("/v1/matches/{match_id}/join"),
+                Some(token),
+                None,
+            )
+            .await?;
+        anyhow::ensure!(status == StatusCode::OK, "join: {status} {ticket}");
+        Ok((
+            ticket["ticket"].as_str().context("ticket")?.to_string(),
+            ticket["url"].as_str().context("url")?.to_string(),
         ))
     }
 

@@ -9,7 +9,9 @@ pub struct PlayerScore {
     pub player_id: u32,
     /// Kill points plus orb points.
     pub score: i32,
+    /// Other players this player's projectiles killed.
     pub kills: u32,
+    /// Times this player was killed.
     pub deaths: u32,
 }
 
