@@ -1,4 +1,5 @@
-//! Cost of one simulation tick (`step` + `snapshot`) for one match.
+//! Cost of one tick for one match: the simulation alone (`sim_tick`), and the whole tick the
+//! server runs (`match_tick`: simulate, snapshot, encode shared delta bodies, per-client frames).
 //! `cargo bench -p server --bench tick`
 //!
 //! - `arena_16_players`: the default map, 16 players moving, aiming and firing on pseudo-random
@@ -108,5 +109,85 @@ fn tick_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tick_benches);
+/// The whole server-side cost of a tick for one match, apart from socket writes: simulate,
+/// build the snapshot, publish it, encode the delta bodies (clients ack one of two recent ticks,
+/// as they do in steady play at a few ticks of round trip) and assemble every client's frame.
+fn match_tick_benches(c: &mut Criterion) {
+    use server::matches::frame::{History, TickFrame};
+    use server::metrics::Metrics;
+    use shared::protocol::SnapshotHeader;
+    use shared::{Tick, codec};
+    use std::sync::Arc;
+
+    let (arena_game, arena_map) = assets("arena");
+    let (bench_game, bench_map) = assets("bench");
+    let cases = [
+        ("arena_16_clients", &arena_game, &arena_map, 16u32),
+        ("bench_25_clients", &bench_game, &bench_map, 25u32),
+    ];
+    let metrics = Metrics::new();
+    let mut group = c.benchmark_group("match_tick");
+    group.throughput(Throughput::Elements(1));
+    for (name, game, map, clients) in cases {
+        let (mut sim, mut driver) = warm_match(game, map, clients);
+        let history = History::new(60);
+        let mut frame_buf = Vec::with_capacity(8192);
+        let publish = |sim: &mut Sim, driver: &mut Players| {
+            driver.drive(sim);
+            sim.step();
+            let events: Vec<_> = sim.drain_events().collect();
+            let tick = sim.tick();
+            let frame = Arc::new(TickFrame::new(
+                tick,
+                sim.snapshot(),
+                events,
+                tick.0.is_multiple_of(10),
+            ));
+            history.push(frame.clone());
+            frame
+        };
+        for _ in 0..5 {
+            publish(&mut sim, &mut driver);
+        }
+        // Sizes a client sees in this match: a keyframe and a steady-state delta.
+        let frame = publish(&mut sim, &mut driver);
+        let base = history.get(Tick(frame.tick.0 - 3)).expect("held");
+        let key = frame.body(None, &metrics).len();
+        let delta = frame.body(Some(&base), &metrics).len();
+        let rate = f64::from(game.tick_rate);
+        println!(
+            "{name}: {} entities; keyframe {key} B ({:.1} KB/s per client at {rate} Hz), \
+             delta {delta} B ({:.1} KB/s per client)",
+            frame.world.len(),
+            (key + 8) as f64 * rate / 1000.0,
+            (delta + 8) as f64 * rate / 1000.0,
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                if sim.is_over() {
+                    (sim, driver) = warm_match(game, map, clients);
+                }
+                let frame = publish(&mut sim, &mut driver);
+                let mut bytes = 0;
+                for client in 0..clients {
+                    let ack = Tick(frame.tick.0.saturating_sub(2 + client % 2));
+                    let baseline = history.get(ack);
+                    let body = frame.body(baseline.as_deref(), &metrics);
+                    let header = SnapshotHeader {
+                        tick: frame.tick,
+                        baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),
+                        last_input_seq: client,
+                    };
+                    frame_buf.clear();
+                    codec::snapshot_frame(&header, &body, &mut frame_buf);
+                    bytes += frame_buf.len();
+                }
+                black_box(bytes)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tick_benches, match_tick_benches);
 criterion_main!(benches);

@@ -89,7 +89,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest inbound WebSocket message in bytes.
     pub max_message_bytes: usize,
-    /// Inputs a client may send per second before it is dropped as a flood.
+    /// Inputs a client may send per second before it is dropped as a flood (never less than
+    /// twice the tick rate).
     pub max_inputs_per_second: u32,
     /// Seconds a new socket has to send `Hello`.
     pub handshake_timeout_s: f32,

@@ -250,10 +250,10 @@ impl TestServer {
     pub async fn stop(self) {
         self.server.shutdown();
         self.server.wait().await;
-        if let Some((base, schema)) = &self.pg_schema {
-            if let Err(e) = drop_postgres_schema(base, schema).await {
-                eprintln!("could not drop test schema {schema}: {e}");
-            }
+        if let Some((base, schema)) = &self.pg_schema
+            && let Err(e) = drop_postgres_schema(base, schema).await
+        {
+            eprintln!("could not drop test schema {schema}: {e}");
         }
     }
 

@@ -59,11 +59,30 @@ fn input(seq: u32, ack: Tick) -> ClientMessage {
 
 #[tokio::test]
 async fn clients_replicate_a_whole_match_over_wss_and_results_are_stored() -> anyhow::Result<()> {
+    whole_match(30, 4.0).await
+}
+
+#[tokio::test]
+async fn a_128_hz_match_replicates_too() -> anyhow::Result<()> {
+    whole_match(128, 1.5).await
+}
+
+#[tokio::test]
+async fn a_10_hz_match_replicates_too() -> anyhow::Result<()> {
+    whole_match(10, 12.0).await
+}
+
+/// Three clients play a whole match at `rate` Hz lasting `seconds`.
+async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
     let srv = TestServer::start_with(Options {
-        game_edits: vec![("match_length_s", "match_length_s = 4.0".into())],
+        game_edits: vec![
+            ("match_length_s", format!("match_length_s = {seconds:.1}")),
+            ("tick_rate", format!("tick_rate = {rate}")),
+        ],
         ..Options::default()
     })
     .await?;
+    let match_ticks = (f32::from(rate) * seconds) as u32;
     let (_, owner) = srv.guest("device-owner-0001").await?;
     let match_id = srv.create_match(&owner, None).await?;
 
@@ -72,7 +91,7 @@ async fn clients_replicate_a_whole_match_over_wss_and_results_are_stored() -> an
         let (account_id, token) = srv.guest(&format!("device-player-{i:04}")).await?;
         let (session, welcome) = join(&srv, &token, &match_id).await?;
         assert_eq!(welcome.match_id, match_id, "welcome names the match");
-        assert_eq!(welcome.tick_rate, 30, "tick rate from game.toml");
+        assert_eq!(welcome.tick_rate, rate, "tick rate from game.toml");
         players.push((account_id, session, welcome.player_id));
     }
     let ids: std::collections::BTreeSet<u32> = players.iter().map(|p| p.2).collect();
@@ -91,14 +110,17 @@ async fn clients_replicate_a_whole_match_over_wss_and_results_are_stored() -> an
                         anyhow::ensure!(s.applied.tick > last_tick, "ticks increase");
                         last_tick = s.applied.tick;
                         let dir = (s.applied.tick.0 / 15 % 8 + 1) as u8;
+                        let dir = if s.applied.tick.0 % 40 < 5 { 0 } else { dir };
                         let fire = if s.applied.tick.0 % 3 == 0 {
                             buttons::FIRE
                         } else {
                             0
                         };
-                        session
+                        // The server may close right after the last tick; the close that follows
+                        // is what the test checks, so a send into a closing socket is not an error.
+                        let _ = session
                             .send_input(fire, dir, (s.applied.tick.0 * 700) as u16)
-                            .await?;
+                            .await;
                     }
                     SessionEvent::MatchEnd(r) => results = Some(r),
                     SessionEvent::Closed { code, reason } => break (code, reason),
@@ -126,16 +148,16 @@ async fn clients_replicate_a_whole_match_over_wss_and_results_are_stored() -> an
         );
         assert_eq!(counters.desyncs, 0, "player {player_id}: no desyncs");
         assert!(
-            counters.checksums_verified >= 6,
+            counters.checksums_verified as u32 >= match_ticks / 20,
             "player {player_id}: checksums verified: {counters:?}"
         );
         assert!(
-            counters.deltas > 60,
+            counters.deltas as u32 > match_ticks / 2,
             "player {player_id}: mostly deltas: {counters:?}"
         );
         assert!(
-            last_tick.0 >= 110,
-            "player {player_id}: played to the end (tick {last_tick})"
+            last_tick.0 + 2 >= match_ticks,
+            "player {player_id}: played to the end (tick {last_tick} of {match_ticks})"
         );
         assert_eq!(
             code,
@@ -544,9 +566,8 @@ async fn a_resumed_client_is_not_kicked_by_its_old_connection() -> anyhow::Resul
     assert_eq!(again.player_id, welcome.player_id, "same player");
     // The old connection is told it was replaced; it then goes silent past the idle timeout.
     let code = loop {
-        match timeout(PATIENCE, old.next_event()).await?? {
-            SessionEvent::Closed { code, .. } => break code,
-            _ => {}
+        if let SessionEvent::Closed { code, .. } = timeout(PATIENCE, old.next_event()).await?? {
+            break code;
         }
     };
     assert_eq!(code, close::REPLACED, "old connection replaced");

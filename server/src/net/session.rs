@@ -290,10 +290,14 @@ async fn read_loop(
 ) -> bool {
     let limits = &state.config.limits;
     let idle = Duration::from_secs_f32(limits.idle_timeout_s);
+    // One input per tick is normal play; the floor keeps a low configured limit from dropping
+    // honest clients of a fast match.
     let mut rate = InputRate {
         window_start: Instant::now(),
         count: 0,
-        max: limits.max_inputs_per_second,
+        max: limits
+            .max_inputs_per_second
+            .max(2 * u32::from(state.assets.game.tick_rate)),
     };
     let mut last_seq: Option<u32> = None;
     loop {
