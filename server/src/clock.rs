@@ -24,6 +24,12 @@ impl Clock {
         self.now_ms().div_euclid(1000)
     }
 
+    /// Sets this clock (and every clone of it) to read `ms` now; it runs on from there.
+    pub fn set_ms(&self, ms: i64) {
+        let real = self.now_ms() - self.offset_ms.load(Ordering::Relaxed);
+        self.offset_ms.store(ms - real, Ordering::Relaxed);
+    }
+
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, by: Duration) {
         self.offset_ms

@@ -79,6 +79,9 @@ pub struct FileConfig {
     pub signing_key: Option<String>,
     #[serde(default)]
     pub limits: Limits,
+    /// The leaderboards; the defaults (score, score_weekly, kills, best_match) when absent.
+    #[serde(default)]
+    pub leaderboards: Vec<crate::leaderboards::BoardDef>,
 }
 
 /// Safety limits, all with defaults.
@@ -104,6 +107,11 @@ pub struct Limits {
     /// bounded buffer caps memory per client and makes a client that stops reading show up as
     /// skipped snapshots within a second or two instead of after megabytes.
     pub socket_send_buffer_bytes: usize,
+    /// A leaderboard page shows the board as it stood this many milliseconds before its first
+    /// page was read, so writes still committing cannot slip into later pages only.
+    pub leaderboard_snapshot_lag_ms: u32,
+    /// Seconds a leaderboard cursor stays usable (closed record versions are kept this long).
+    pub leaderboard_cursor_ttl_s: u32,
     /// Seconds a join ticket stays valid.
     pub ticket_ttl_s: u32,
     /// Seconds an access token stays valid.
@@ -129,6 +137,8 @@ impl Default for Limits {
             idle_timeout_s: 10.0,
             reconnect_grace_s: 15.0,
             socket_send_buffer_bytes: 64 * 1024,
+            leaderboard_snapshot_lag_ms: 1000,
+            leaderboard_cursor_ttl_s: 900,
             ticket_ttl_s: 30,
             access_token_ttl_s: 3600,
             refresh_token_ttl_s: 30 * 24 * 3600,
@@ -152,6 +162,7 @@ pub struct Config {
     pub admin_key: Option<String>,
     pub signing_key: Option<String>,
     pub limits: Limits,
+    pub leaderboards: Vec<crate::leaderboards::BoardDef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +226,11 @@ impl Config {
             admin_key: file.admin_key,
             signing_key: file.signing_key,
             limits: file.limits,
+            leaderboards: if file.leaderboards.is_empty() {
+                crate::leaderboards::default_boards()
+            } else {
+                file.leaderboards
+            },
         })
     }
 }

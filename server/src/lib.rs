@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod leaderboards;
 pub mod matches;
 pub mod metrics;
 pub mod net;

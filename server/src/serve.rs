@@ -20,6 +20,7 @@ use crate::assets::{Assets, AssetsError};
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::clock::Clock;
 use crate::config::{Config, TlsMode};
+use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -179,12 +180,17 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     let limits = &config.limits;
     let assets = Arc::new(assets);
     let metrics = Metrics::new();
+    let leaderboards = Arc::new(Leaderboards::new(
+        config.leaderboards.clone(),
+        Duration::from_secs(u64::from(limits.leaderboard_cursor_ttl_s)),
+    ));
     let registry = Registry::new(
         store.clone(),
         assets.clone(),
         limits,
         metrics.clone(),
         clock.clone(),
+        leaderboards.clone(),
     );
     let state = AppState::new(Shared {
         store,
@@ -205,6 +211,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         config,
         started_at: std::time::Instant::now(),
         registry,
+        leaderboards,
         metrics,
         sessions: TaskTracker::new(),
     });
@@ -301,9 +308,15 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
             _ = every.tick() => {}
         }
         state.limiter.forget_idle();
-        let hour_ago = state.clock.now_ms() - 3_600_000;
-        if let Err(e) = state.store.purge_tickets(hour_ago).await {
+        state.leaderboards.forget_idle(Duration::from_secs(600));
+        let now = state.clock.now_ms();
+        if let Err(e) = state.store.purge_tickets(now - 3_600_000).await {
             tracing::warn!(error = %e, "purging expired tickets failed");
+        }
+        // Closed record versions live as long as a cursor may need them.
+        let keep = i64::from(state.config.limits.leaderboard_cursor_ttl_s) * 1000;
+        if let Err(e) = state.store.purge_board_history(now - keep).await {
+            tracing::warn!(error = %e, "purging leaderboard history failed");
         }
     }
 }

@@ -90,6 +90,8 @@ pub struct Options {
     pub game_edits: Vec<(&'static str, String)>,
     /// Extra maps, as (file name, TOML text).
     pub extra_maps: Vec<(&'static str, String)>,
+    /// The leaderboards (the server's defaults when empty).
+    pub leaderboards: Vec<server::leaderboards::BoardDef>,
 }
 
 impl Default for Options {
@@ -102,6 +104,7 @@ impl Default for Options {
             database_url: None,
             game_edits: Vec::new(),
             extra_maps: Vec::new(),
+            leaderboards: Vec::new(),
         }
     }
 }
@@ -195,6 +198,11 @@ impl TestServer {
             admin_key: None,
             signing_key: None,
             limits: options.limits,
+            leaderboards: if options.leaderboards.is_empty() {
+                server::leaderboards::default_boards()
+            } else {
+                options.leaderboards
+            },
         };
         TestServer::boot(config, dir, Clock::default(), pg_schema).await
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bot_client::conn::{Connection, Received};
 use bot_client::session::{Detached, JoinError, Session, SessionEvent};
+use reqwest::Method;
 use server::config::Limits;
 use shared::protocol::{ClientMessage, Hello, Input, buttons};
 use shared::{EntityKind, PROTOCOL_VERSION, Tick, close, codec};
@@ -196,6 +197,25 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
         .await?
         .expect("match row");
     assert_eq!(row.state, "ended", "match marked ended");
+    for r in &sent {
+        let (status, record) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/leaderboards/score/accounts/{}", r.account_id),
+                None,
+                None,
+            )
+            .await?;
+        assert_eq!(
+            status, 200,
+            "the match end put a record on the score board: {record}"
+        );
+        assert_eq!(
+            record["score"].as_i64(),
+            Some(i64::from(r.score)),
+            "the board holds the match score"
+        );
+    }
     srv.stop().await;
     Ok(())
 }

@@ -140,6 +140,7 @@ pub(crate) struct Driver {
     pub(crate) inputs: mpsc::Receiver<InputMsg>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) now_ms: Arc<dyn Fn() -> i64 + Send + Sync>,
+    pub(crate) leaderboards: Arc<crate::leaderboards::Leaderboards>,
 }
 
 /// The driver's own state, apart from its inputs.
@@ -541,7 +542,12 @@ impl Driver {
         // Stored before anyone is told, so a client that saw MatchEnd can read them back.
         if let Err(e) = self
             .store
-            .finish_match(&self.match_id, &rows, (self.now_ms)())
+            .finish_match(
+                &self.match_id,
+                &rows,
+                self.leaderboards.boards(),
+                (self.now_ms)(),
+            )
             .await
         {
             tracing::error!(match_id = %self.match_id, error = %e, "storing match results failed");

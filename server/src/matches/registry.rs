@@ -16,6 +16,7 @@ use super::settings::MatchSettings;
 use crate::assets::Assets;
 use crate::clock::Clock;
 use crate::config::Limits;
+use crate::leaderboards::Leaderboards;
 use crate::metrics::Metrics;
 use crate::sim::Sim;
 use crate::store::Store;
@@ -151,6 +152,7 @@ struct Inner {
     settings: MatchSettings,
     metrics: Metrics,
     clock: Clock,
+    leaderboards: Arc<Leaderboards>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -162,6 +164,7 @@ impl Registry {
         limits: &Limits,
         metrics: Metrics,
         clock: Clock,
+        leaderboards: Arc<Leaderboards>,
     ) -> Registry {
         let settings = MatchSettings::new(&assets.game, limits);
         Registry(Arc::new(Inner {
@@ -171,6 +174,7 @@ impl Registry {
             settings,
             metrics,
             clock,
+            leaderboards,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         }))
@@ -241,6 +245,7 @@ impl Registry {
             inputs,
             shutdown: self.0.shutdown.clone(),
             now_ms: Arc::new(move || clock.now_ms()),
+            leaderboards: self.0.leaderboards.clone(),
         };
         matches.insert(match_id.to_string(), handle.clone());
         drop(matches);

@@ -3,6 +3,8 @@
 //! migrations and the same SQL through sqlx's `Any` driver, so there is one code path to test.
 
 pub mod accounts;
+pub mod admin;
+pub mod leaderboards;
 pub mod lobby;
 pub mod results;
 
@@ -15,6 +17,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, NewAccount};
 pub use lobby::{MatchRow, NewMatch, SeatOutcome, TicketClaim};
+pub use leaderboards::{BoardChanges, RecordRow};
 pub use results::ResultRow;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::lobby::state;
 use super::{Store, StoreError};
+use crate::leaderboards::BoardDef;
 
 /// One player's line of a match's results.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,14 +19,39 @@ pub struct ResultRow {
 
 impl Store {
     /// Ends a match in one transaction: its results are stored, its state becomes `ended` and
-    /// its seats are released. Writing the same match twice keeps the first results.
+    /// its seats are released. Finishing a match twice writes nothing the second time.
     pub async fn finish_match(
         &self,
         match_id: &str,
         results: &[ResultRow],
+        boards: &[BoardDef],
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The first statement writes, so SQLite takes its write lock now rather than failing to
+        // upgrade a read lock later.
+        let ended = sqlx::query("UPDATE matches SET state = $2, ended_at = $3, players = 0 WHERE id = $1 AND state <> $2")
+            .bind(match_id)
+            .bind(state::ENDED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if ended.rows_affected() == 0 {
+            // Either the lobby knows the match and it already ended, or (results from elsewhere,
+            // such as an import) results for this id are already stored.
+            let done = sqlx::query(
+                "SELECT 1 AS one FROM matches WHERE id = $1 \
+                 UNION ALL SELECT 1 AS one FROM match_results WHERE match_id = $1",
+            )
+            .bind(match_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if done.is_some() {
+                // Already finished: results and scores are written once.
+                tx.rollback().await?;
+                return Ok(());
+            }
+        }
         for r in results {
             sqlx::query(
                 "INSERT INTO match_results (match_id, account_id, player_id, username, score, kills, deaths, ended_at) \
@@ -42,12 +68,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query("UPDATE matches SET state = $2, ended_at = $3, players = 0 WHERE id = $1")
-            .bind(match_id)
-            .bind(state::ENDED)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        // Scores reach the boards only here, in the same transaction as the results; an account
+        // counts once per match, as in `match_results`.
+        let mut seen = std::collections::BTreeSet::new();
+        let unique: Vec<ResultRow> = results
+            .iter()
+            .filter(|r| seen.insert(r.account_id))
+            .cloned()
+            .collect();
+        for board in boards {
+            super::leaderboards::apply_results(&mut tx, board, &unique, now).await?;
+        }
         sqlx::query("DELETE FROM match_seats WHERE match_id = $1")
             .bind(match_id)
             .execute(&mut *tx)
