@@ -3,9 +3,11 @@
 //! route is documented by construction.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod leaderboards;
 pub mod limits;
 pub mod lobby;
 pub mod sessions;
@@ -31,6 +33,7 @@ use crate::assets::Assets;
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -52,6 +55,7 @@ pub struct Shared {
     pub clock: Clock,
     pub started_at: std::time::Instant,
     pub registry: Registry,
+    pub leaderboards: Arc<Leaderboards>,
     pub metrics: Metrics,
     /// Realtime sessions, so shutdown can wait for them to close their sockets.
     pub sessions: TaskTracker,
@@ -79,7 +83,7 @@ impl std::ops::Deref for AppState {
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "accounts"), (name = "sessions"), (name = "lobby"), (name = "realtime"), (name = "health")
+        (name = "accounts"), (name = "sessions"), (name = "lobby"), (name = "realtime"), (name = "leaderboards"), (name = "admin"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -108,7 +112,19 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lobby::list_matches, lobby::create_match))
         .routes(routes!(lobby::join_match))
         .routes(routes!(lobby::quick_join))
+        .routes(routes!(admin::live_matches))
+        .routes(routes!(admin::end_match))
+        .routes(routes!(admin::kick))
+        .routes(routes!(admin::ban, admin::unban))
+        .routes(routes!(admin::set_role))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::audit_log))
         .routes(routes!(health::healthz))
+        .routes(routes!(leaderboards::list))
+        .routes(routes!(leaderboards::page))
+        .routes(routes!(leaderboards::around))
+        .routes(routes!(leaderboards::account))
+        .routes(routes!(leaderboards::accounts))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
         .routes(routes!(crate::net::realtime))
