@@ -296,6 +296,52 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Loads records in bulk, for benchmarks and data imports: never reachable from an endpoint
+    /// (scores from players come only through match results). Rows are
+    /// (account id, username, score, achieved at); existing records are not checked.
+    pub async fn import_board_records(
+        &self,
+        board: &BoardDef,
+        season: i64,
+        rows: &[(i64, String, i64, i64)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let version = bump_version(&mut tx, &board.id, season).await?;
+        for chunk in rows.chunks(1000) {
+            // One multi-row statement per chunk: 9 binds a row stays under SQLite's 32766.
+            let mut sql = String::from(
+                "INSERT INTO leaderboard_records (board_id, season, account_id, version, username, score, \
+                 sort_key, achieved_at, valid_from, valid_to, changed_version) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 9;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, NULL, ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 4
+                ));
+            }
+            let mut query = sqlx::query(&sql);
+            for (account_id, username, score, achieved_at) in chunk {
+                query = query
+                    .bind(&board.id)
+                    .bind(season)
+                    .bind(*account_id)
+                    .bind(version)
+                    .bind(username)
+                    .bind(*score)
+                    .bind(board.sort_key(*score))
+                    .bind(*achieved_at)
+                    .bind(*achieved_at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Deletes closed record versions older than `before`: no cursor can need them any more.
     pub async fn purge_board_history(&self, before: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
