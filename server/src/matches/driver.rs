@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::frame::{History, TickFrame};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot};
+use super::schedule::Schedule;
 use super::settings::MatchSettings;
 use crate::metrics::Metrics;
 use crate::sim::{PlayerInput, Sim};
@@ -180,7 +181,7 @@ impl Driver {
             }
         });
 
-        let mut next = Instant::now() + period;
+        let mut schedule = Schedule::new(Instant::now(), period, MAX_CATCH_UP);
         loop {
             tokio::select! {
                 biased;
@@ -188,21 +189,17 @@ impl Driver {
                     state.end.get_or_insert((close::GOING_AWAY, "the server is shutting down".into()));
                 }
                 Some(cmd) = self.commands.recv() => self.handle_command(cmd, &mut state),
-                _ = tokio::time::sleep_until(next) => {
-                    let now = Instant::now();
-                    if now.duration_since(next) > period {
+                _ = tokio::time::sleep_until(schedule.next()) => {
+                    let due = schedule.due(Instant::now());
+                    if due.late {
                         self.metrics.late_ticks.inc();
                     }
-                    let mut ran = 0;
-                    while next <= now && ran < MAX_CATCH_UP && !self.sim.is_over() {
+                    self.metrics.ticks_skipped.inc_by(due.skipped);
+                    for _ in 0..due.run {
+                        if self.sim.is_over() {
+                            break;
+                        }
                         self.tick(&mut state);
-                        next += period;
-                        ran += 1;
-                    }
-                    if next <= now {
-                        let behind = now.duration_since(next).as_nanos() / period.as_nanos() + 1;
-                        self.metrics.ticks_skipped.inc_by(behind as u64);
-                        next = now + period;
                     }
                     if self.sim.is_over() {
                         state.end.get_or_insert((close::MATCH_ENDED, "the match is over".into()));

@@ -5,6 +5,7 @@ pub mod driver;
 pub mod frame;
 pub mod outbox;
 pub mod registry;
+pub mod schedule;
 pub mod settings;
 
 pub use driver::{InputMsg, Joined, MatchSummary, PlayerSummary};
