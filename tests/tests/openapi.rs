@@ -18,6 +18,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
+    ("get", "/v1/admin/matches"),
+    ("delete", "/v1/admin/matches/{match_id}"),
+    ("post", "/v1/admin/matches/{match_id}/kick"),
+    ("post", "/v1/admin/accounts/{account_id}/ban"),
+    ("delete", "/v1/admin/accounts/{account_id}/ban"),
+    ("put", "/v1/admin/accounts/{account_id}/role"),
+    ("get", "/v1/admin/stats"),
+    ("get", "/v1/admin/audit"),
 ];
 
 #[tokio::test]
