@@ -585,3 +585,33 @@ async fn restart_keeps_accounts_and_issued_tokens() -> anyhow::Result<()> {
     srv.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_get_the_error_shape() -> anyhow::Result<()> {
+    let srv = TestServer::start().await?;
+    let got = srv
+        .call(
+            Method::GET,
+            "/v1/leaderboards/score/accounts/not-a-number",
+            None,
+            None,
+        )
+        .await?;
+    assert_error(
+        &got,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "non-numeric account id",
+    );
+    let got = srv
+        .call(Method::GET, "/v1/leaderboards/score?limit=abc", None, None)
+        .await?;
+    assert_error(
+        &got,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "non-numeric limit",
+    );
+    srv.stop().await;
+    Ok(())
+}

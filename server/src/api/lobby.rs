@@ -82,6 +82,7 @@ pub async fn create_match(
     caller: Caller,
     body: Option<Json<CreateMatch>>,
 ) -> Result<(StatusCode, Json<MatchInfo>), ApiError> {
+    check_not_banned(&state, caller.account_id).await?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let map = match body.map {
         Some(name) => {
