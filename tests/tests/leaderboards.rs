@@ -526,3 +526,73 @@ async fn the_weekly_board_rolls_over_at_monday_midnight_utc() -> anyhow::Result<
     srv.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_admin_removes_a_record_and_nobody_else_can() -> anyhow::Result<()> {
+    let srv = start(Db::Sqlite).await?;
+    record(&srv, "m", &[(1, 30, 0, 0), (2, 20, 0, 0), (3, 10, 0, 0)]).await?;
+    let path = "/v1/admin/leaderboards/total/records/1";
+    let got = srv.call(Method::DELETE, path, None, None).await?;
+    assert_error(
+        &got,
+        StatusCode::UNAUTHORIZED,
+        "missing_token",
+        "no credential",
+    );
+    let (_, player) = srv.guest("device-player-lb1").await?;
+    let got = srv.call(Method::DELETE, path, Some(&player), None).await?;
+    assert_error(&got, StatusCode::FORBIDDEN, "forbidden", "a player token");
+
+    let key = srv.server.state.admin_key.clone();
+    let (status, body) = srv.call(Method::DELETE, path, Some(&key), None).await?;
+    assert_eq!(status, StatusCode::OK, "admin removes: {body}");
+    let top = get(&srv, "/v1/leaderboards/total").await?;
+    assert_eq!(
+        lines(&top),
+        vec![(1, 2, 20), (2, 3, 10)],
+        "the record is gone and ranks close up"
+    );
+    let rank = get(&srv, "/v1/leaderboards/total/accounts/3").await?;
+    assert_eq!(
+        rank["rank"].as_u64(),
+        Some(2),
+        "the rank index follows the removal"
+    );
+    let got = srv.call(Method::DELETE, path, Some(&key), None).await?;
+    assert_error(
+        &got,
+        StatusCode::NOT_FOUND,
+        "record_not_found",
+        "removing twice",
+    );
+    let got = srv
+        .call(
+            Method::DELETE,
+            "/v1/admin/leaderboards/nope/records/1",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_error(
+        &got,
+        StatusCode::NOT_FOUND,
+        "leaderboard_not_found",
+        "unknown board",
+    );
+
+    let audit = get_with(&srv, "/v1/admin/audit", &key).await?;
+    let newest = &audit["entries"][0];
+    assert_eq!(
+        newest["action"], "leaderboard.remove_record",
+        "audited: {audit}"
+    );
+    assert_eq!(newest["actor"], "admin-key", "by the admin key");
+    srv.stop().await;
+    Ok(())
+}
+
+async fn get_with(srv: &TestServer, path: &str, token: &str) -> anyhow::Result<Value> {
+    let (status, body) = srv.call(Method::GET, path, Some(token), None).await?;
+    anyhow::ensure!(status == StatusCode::OK, "GET {path}: {status} {body}");
+    Ok(body)
+}

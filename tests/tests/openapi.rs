@@ -5,6 +5,14 @@ use tests::TestServer;
 
 /// Every route of DESIGN.md's REST table that exists so far, with its method.
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/v1/leaderboards"),
+    ("get", "/v1/leaderboards/{id}"),
+    ("get", "/v1/leaderboards/{id}/around/{account}"),
+    ("get", "/v1/leaderboards/{id}/accounts/{account_id}"),
+    ("get", "/v1/leaderboards/{id}/records"),
+    ("delete", "/v1/admin/leaderboards/{id}/records/{account_id}"),
+    ("get", "/v1/realtime"),
+    ("get", "/metrics"),
     ("post", "/v1/accounts"),
     ("get", "/v1/accounts/me"),
     ("put", "/v1/accounts/me"),

@@ -395,3 +395,52 @@ pub async fn accounts(
         season: board.season_name(season),
     }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct RemovedRecord {
+    pub leaderboard: String,
+    pub season: String,
+    pub account_id: i64,
+    pub removed: bool,
+}
+
+/// Remove an account's record from a board season (admin; the current season by default).
+#[utoipa::path(delete, path = "/v1/admin/leaderboards/{id}/records/{account_id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("account_id" = i64, Path), SeasonQuery),
+    responses((status = 200, body = RemovedRecord), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_record(
+    State(state): State<AppState>,
+    admin: super::admin::Admin,
+    Path((id, account_id)): Path<(String, i64)>,
+    Query(q): Query<SeasonQuery>,
+) -> Result<Json<RemovedRecord>, ApiError> {
+    let board = board(&state, &id)?;
+    let season = season(&state, board, q.season.as_deref())?;
+    let removed = state
+        .store
+        .remove_board_record(&board.id, season, account_id, state.clock.now_ms())
+        .await?;
+    if !removed {
+        return Err(ApiError::not_found(
+            "record_not_found",
+            "that account has no record on this board",
+        ));
+    }
+    let season_name = board.season_name(season);
+    super::admin::audit(
+        &state,
+        &admin,
+        "leaderboard.remove_record",
+        &format!("leaderboard:{}:{}:{account_id}", board.id, season_name),
+        serde_json::json!({ "leaderboard": board.id, "season": season_name, "account_id": account_id }),
+    )
+    .await?;
+    Ok(Json(RemovedRecord {
+        leaderboard: board.id.clone(),
+        season: season_name,
+        account_id,
+        removed: true,
+    }))
+}

@@ -119,6 +119,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::set_role))
         .routes(routes!(admin::stats))
         .routes(routes!(admin::audit_log))
+        .routes(routes!(leaderboards::remove_record))
         .routes(routes!(health::healthz))
         .routes(routes!(leaderboards::list))
         .routes(routes!(leaderboards::page))
