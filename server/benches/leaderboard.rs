@@ -70,6 +70,7 @@ async fn run(backend: &'static str, database_url: Option<String>, records: i64) 
     if !batch.is_empty() {
         store.import_board_records(&board, 0, &batch).await?;
     }
+    store.analyze().await?;
     let seed_s = started.elapsed().as_secs_f64();
     eprintln!("{backend}: seeded {records} records in {seed_s:.1} s");
 

@@ -342,6 +342,12 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics after a bulk import.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Deletes closed record versions older than `before`: no cursor can need them any more.
     pub async fn purge_board_history(&self, before: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
