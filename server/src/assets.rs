@@ -33,6 +33,14 @@ pub enum AssetsError {
 }
 
 impl Assets {
+    /// Seats in a match on `map`.
+    pub fn capacity(&self, map: &str) -> u16 {
+        self.maps
+            .get(map)
+            .and_then(|m| m.max_players)
+            .unwrap_or(self.game.players_per_match)
+    }
+
     pub fn load(dir: &Path) -> Result<Assets, AssetsError> {
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|source| AssetsError::Read {

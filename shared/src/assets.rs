@@ -90,6 +90,9 @@ pub struct MapDef {
     /// Number of scripted drones circling the centre (the `bench` workload); 0 for normal play.
     #[serde(default)]
     pub drones: u16,
+    /// Seats in a match on this map; `players_per_match` of `game.toml` when absent.
+    #[serde(default)]
+    pub max_players: Option<u16>,
 }
 
 /// An axis-aligned wall: `x`, `y` is the top-left corner.
@@ -239,6 +242,12 @@ pub fn parse_map(file: &str, text: &str) -> Result<MapDef, AssetError> {
                 ));
             }
         }
+    }
+    if map.max_players.is_some_and(|n| n == 0 || n > 256) {
+        return Err(invalid(
+            "max_players".into(),
+            "must be between 1 and 256".into(),
+        ));
     }
     if map.drones > 1000 {
         return Err(invalid("drones".into(), "at most 1000".into()));

@@ -127,6 +127,49 @@ async fn lobby_flow(db: Db) -> anyhow::Result<()> {
         "fullest public match with room"
     );
 
+    // Quick-join can ask for a map: a new match on it, with that map's seat count.
+    let (_, carol_token) = srv.guest("device-bench-0001").await?;
+    let (status, on_bench) = srv
+        .call(
+            Method::POST,
+            "/v1/matchmaking/quick-join",
+            Some(&carol_token),
+            Some(json!({"map": "bench"})),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "quick-join on bench: {on_bench}");
+    assert_ne!(
+        on_bench["match_id"],
+        match_id.as_str(),
+        "not the arena match"
+    );
+    let bench_row = srv
+        .server
+        .state
+        .store
+        .match_by_id(on_bench["match_id"].as_str().expect("id"))
+        .await?
+        .expect("row");
+    assert_eq!(
+        (bench_row.map.as_str(), bench_row.capacity),
+        ("bench", 25),
+        "bench map, 25 seats"
+    );
+    let got = srv
+        .call(
+            Method::POST,
+            "/v1/matchmaking/quick-join",
+            Some(&carol_token),
+            Some(json!({"map": "atlantis"})),
+        )
+        .await?;
+    assert_eq!(
+        got.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown map refused: {}",
+        got.1
+    );
+
     // A private match is not listed and not quick-joined into.
     let (status, private) = srv
         .call(

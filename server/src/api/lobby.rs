@@ -120,7 +120,7 @@ async fn new_match(
             id: &id,
             map,
             public,
-            capacity: i64::from(state.assets.game.players_per_match),
+            capacity: i64::from(state.assets.capacity(map)),
             node_id: Some(&state.node_id),
             created_by,
             created_at: state.clock.now_ms(),
@@ -157,21 +157,45 @@ pub async fn join_match(
     ticket(&state, &headers, caller.account_id, &match_id).await
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct QuickJoin {
+    /// Only matches on this map (and a new one on it if none has room); any map if absent.
+    pub map: Option<String>,
+}
+
 /// Join the fullest public match with room (or a new one); a player with a seat in a live match
 /// is sent back to it.
 #[utoipa::path(post, path = "/v1/matchmaking/quick-join", tag = "lobby", security(("bearer" = [])),
-    responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body(content = Option<QuickJoin>),
+    responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "unknown map", body = ErrorBody)))]
 pub async fn quick_join(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
+    body: Option<Json<QuickJoin>>,
 ) -> Result<Json<JoinTicket>, ApiError> {
+    let wanted = body.and_then(|Json(b)| b.map);
+    if let Some(map) = &wanted
+        && !state.assets.maps.contains_key(map)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_map",
+            format!("no map named {map:?}"),
+        ));
+    }
     check_not_banned(&state, caller.account_id).await?;
     if let Some(current) = state.store.live_seat_of(caller.account_id).await? {
         return ticket(&state, &headers, caller.account_id, &current.id).await;
     }
     let now = state.clock.now_ms();
-    for candidate in state.store.joinable_public_matches(8).await? {
+    for candidate in state
+        .store
+        .joinable_public_matches(8, wanted.as_deref())
+        .await?
+    {
         if let SeatOutcome::Seated | SeatOutcome::AlreadySeated = state
             .store
             .take_seat(&candidate.id, caller.account_id, now)
@@ -180,7 +204,7 @@ pub async fn quick_join(
             return ticket(&state, &headers, caller.account_id, &candidate.id).await;
         }
     }
-    let map = state.assets.game.default_map.clone();
+    let map = wanted.unwrap_or_else(|| state.assets.game.default_map.clone());
     let fresh = new_match(&state, &map, true, None).await?;
     match state
         .store

@@ -220,7 +220,8 @@ impl Registry {
         if let Some(handle) = matches.get(match_id) {
             return Ok(handle.clone());
         }
-        let settings = self.0.settings.clone();
+        let mut settings = self.0.settings.clone();
+        settings.capacity = usize::from(self.0.assets.capacity(&row.map));
         let (commands_tx, commands) = mpsc::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(settings.capacity * 8 + 16);
         let history = Arc::new(History::new(settings.history_ticks));

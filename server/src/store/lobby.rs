@@ -119,14 +119,20 @@ impl Store {
     }
 
     /// Public live matches with a free seat, fullest first (ties: oldest first).
-    pub async fn joinable_public_matches(&self, limit: i64) -> Result<Vec<MatchRow>, StoreError> {
+    pub async fn joinable_public_matches(
+        &self,
+        limit: i64,
+        map: Option<&str>,
+    ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
+             AND ($3 IS NULL OR map = $3) \
              ORDER BY players DESC, created_at ASC, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
             .bind(state::ENDED)
             .bind(limit)
+            .bind(map)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
