@@ -41,7 +41,9 @@ pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
     ws.set_writev(false);
     let (read, write) = ws.split(|io| {
         let (r, w) = tokio::io::split(io);
-        (r, BufWriter::with_capacity(16 * 1024, w))
+        // One tick's frames fit; a larger keyframe is written straight through. Per-connection
+        // buffers are most of a client's memory, so this stays small.
+        (r, BufWriter::with_capacity(4 * 1024, w))
     });
     let mut reader = InboundReader::new(read, limits.max_message_bytes);
     let mut write = write;
