@@ -658,3 +658,49 @@ async fn bad_path_and_query_parameters_get_the_error_shape() -> anyhow::Result<(
     srv.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_quick_joins_all_get_seats() -> anyhow::Result<()> {
+    let srv = TestServer::start().await?;
+    let mut tokens = Vec::new();
+    for i in 0..48 {
+        tokens.push(srv.guest(&format!("device-rush-{i:04}")).await?.1);
+    }
+    let joins = tokens.iter().map(|token| {
+        srv.call(
+            Method::POST,
+            "/v1/matchmaking/quick-join",
+            Some(token),
+            None,
+        )
+    });
+    let answers = futures_util::future::join_all(joins).await;
+    let mut seats: std::collections::BTreeMap<String, i64> = Default::default();
+    for answer in answers {
+        let (status, body) = answer?;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "every concurrent quick-join succeeds: {body}"
+        );
+        *seats
+            .entry(body["match_id"].as_str().expect("match").to_string())
+            .or_default() += 1;
+    }
+    for (match_id, n) in &seats {
+        let row = srv
+            .server
+            .state
+            .store
+            .match_by_id(match_id)
+            .await?
+            .expect("row");
+        assert_eq!(
+            row.players, *n,
+            "seat count of {match_id} matches the tickets"
+        );
+        assert!(row.players <= row.capacity, "never over capacity");
+    }
+    srv.stop().await;
+    Ok(())
+}

@@ -166,28 +166,33 @@ impl Store {
         now: i64,
     ) -> Result<SeatOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query("SELECT state FROM matches WHERE id = $1")
-            .bind(match_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(SeatOutcome::NotFound);
-        };
-        if row.try_get::<String, _>("state")? == state::ENDED {
-            return Ok(SeatOutcome::Ended);
-        }
+        // The first statement writes, so SQLite takes its write lock at once: a transaction that
+        // reads first cannot upgrade its lock once another writer committed, and fails instead
+        // of waiting (busy_timeout does not cover that case).
         let inserted = sqlx::query(
-            "INSERT INTO match_seats (match_id, account_id, joined_at) VALUES ($1, $2, $3) \
+            "INSERT INTO match_seats (match_id, account_id, joined_at) \
+             SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM matches WHERE id = $1 AND state <> $4) \
              ON CONFLICT DO NOTHING",
         )
         .bind(match_id)
         .bind(account_id)
         .bind(now)
+        .bind(state::ENDED)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
+            let row = sqlx::query("SELECT state FROM matches WHERE id = $1")
+                .bind(match_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             tx.commit().await?;
-            return Ok(SeatOutcome::AlreadySeated);
+            return Ok(match row {
+                None => SeatOutcome::NotFound,
+                Some(row) if row.try_get::<String, _>("state")? == state::ENDED => {
+                    SeatOutcome::Ended
+                }
+                Some(_) => SeatOutcome::AlreadySeated,
+            });
         }
         let counted = sqlx::query(
             "UPDATE matches SET players = players + 1 WHERE id = $1 AND players < capacity",
