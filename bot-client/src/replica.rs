@@ -61,6 +61,8 @@ pub struct Replica {
     newest_seen: Option<Tick>,
     counters: ReplicaCounters,
     empty: World,
+    /// Forget worlds older than the baseline of each applied delta.
+    prune: bool,
 }
 
 impl Default for Replica {
@@ -84,7 +86,20 @@ impl Replica {
             newest_seen: None,
             counters: ReplicaCounters::default(),
             empty: World::new(),
+            prune: false,
         }
+    }
+
+    /// With `prune`, applying a delta forgets the worlds older than its baseline (or, for a
+    /// delta that predicts, than its older baseline). That is safe for a client whose
+    /// acknowledgements never go backwards (every input acknowledges the newest tick it has
+    /// processed): the server deltas against the newest acknowledgement it has heard and
+    /// predicts from the one before, so once a delta comes against tick B (predicting from A),
+    /// no later one comes against a tick before B (or predicts from one before A). In steady play the replica then holds two or three worlds instead of its
+    /// whole history, which is most of a bot's memory. Keyframes prune nothing: acks sent
+    /// before one arrived may still be used after it.
+    pub fn set_pruning(&mut self, prune: bool) {
+        self.prune = prune;
     }
 
     /// Rebuilds the world of `snapshot` from its baseline and keeps it under its tick.
@@ -114,8 +129,33 @@ impl Replica {
                     baseline: header.baseline_tick,
                 })?
         };
-        let world = shared::apply(baseline, &snapshot.body.delta)
-            .map_err(|source| ReplicaError::Delta { tick, source })?;
+        // A delta may predict positions from an older world this client also applied (it
+        // acknowledged it before); the delta names it by its distance from the baseline.
+        let delta = &snapshot.body.delta;
+        let older_tick = delta
+            .prediction
+            .filter(|_| !keyframe)
+            .map(|p| p.older_tick(header.baseline_tick));
+        let world = match (delta.prediction, older_tick) {
+            (Some(p), Some(older_tick)) => {
+                if i64::from(p.ahead()) != i64::from(tick.since(header.baseline_tick)) {
+                    return Err(ReplicaError::Delta {
+                        tick,
+                        source: DeltaError::WrongTick,
+                    });
+                }
+                let older = self
+                    .world_at(older_tick)
+                    .ok_or(ReplicaError::MissingBaseline {
+                        tick,
+                        baseline: older_tick,
+                    })?;
+                shared::apply_predicted(older, baseline, delta)
+            }
+            // A keyframe that predicts is refused here.
+            _ => shared::apply(baseline, delta),
+        }
+        .map_err(|source| ReplicaError::Delta { tick, source })?;
 
         if keyframe {
             self.counters.keyframes += 1;
@@ -139,6 +179,16 @@ impl Replica {
                 });
             }
             None => {}
+        }
+        if self.prune && !keyframe {
+            let oldest_needed = older_tick.unwrap_or(header.baseline_tick);
+            while self
+                .worlds
+                .front()
+                .is_some_and(|(held, _)| *held < oldest_needed)
+            {
+                self.worlds.pop_front();
+            }
         }
         self.worlds.push_back((tick, world));
         while self.worlds.len() > self.capacity {
@@ -173,6 +223,16 @@ impl Replica {
             .map(|(_, world)| world)
     }
 
+    /// Keeps at most the newest `history` worlds (at least one) from now on, dropping the
+    /// oldest at once if more are held. A client sizes it to the ticks of one round trip plus
+    /// a margin: the server deltas against the newest tick it heard acknowledged.
+    pub fn set_history(&mut self, history: usize) {
+        self.capacity = history.max(1);
+        while self.worlds.len() > self.capacity {
+            self.worlds.pop_front();
+        }
+    }
+
     /// How many worlds are held.
     pub fn held(&self) -> usize {
         self.worlds.len()
@@ -187,7 +247,7 @@ impl Replica {
 mod tests {
     use super::*;
     use shared::sample;
-    use shared::{SnapshotBody, SnapshotHeader, diff};
+    use shared::{Prediction, SnapshotBody, SnapshotHeader, diff, diff_predicted};
 
     fn snapshot(tick: u32, baseline: u32, from: &World, to: &World, checksum: bool) -> Snapshot {
         Snapshot {
@@ -200,6 +260,28 @@ mod tests {
                 delta: diff(from, to),
                 events: Vec::new(),
                 checksum: checksum.then(|| shared::checksum(to)),
+            },
+        }
+    }
+
+    /// A delta at `tick` against `baseline`, predicting from `older`.
+    fn predicted(
+        (tick, baseline, older): (u32, u32, u32),
+        worlds: (&World, &World, &World),
+    ) -> Snapshot {
+        let (older_world, from, to) = worlds;
+        let prediction = Prediction::between(Tick(older), Tick(baseline), Tick(tick))
+            .expect("older < baseline <= tick");
+        Snapshot {
+            header: SnapshotHeader {
+                tick: Tick(tick),
+                baseline_tick: Tick(baseline),
+                last_input_seq: 0,
+            },
+            body: SnapshotBody {
+                delta: diff_predicted(older_world, from, to, prediction),
+                events: Vec::new(),
+                checksum: Some(shared::checksum(to)),
             },
         }
     }
@@ -258,6 +340,93 @@ mod tests {
             "rebuilt from the older baseline"
         );
         assert_eq!(replica.world(), &worlds[2], "world at tick 3");
+    }
+
+    #[test]
+    fn a_delta_predicting_from_an_older_held_tick_applies() {
+        let worlds = server_worlds(5);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta on 1");
+        let applied = replica
+            .apply(&predicted((5, 2, 1), (&worlds[0], &worlds[1], &worlds[4])))
+            .expect("delta on 2 predicting from 1");
+        assert_eq!(applied.checksum, Some(true), "rebuilt exactly");
+        assert_eq!(replica.world(), &worlds[4], "world at tick 5");
+    }
+
+    #[test]
+    fn a_missing_older_baseline_is_a_missing_baseline() {
+        let worlds = server_worlds(5);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(2, 0, &World::new(), &worlds[1], false))
+            .expect("keyframe at 2");
+        assert_eq!(
+            replica.apply(&predicted((5, 2, 1), (&worlds[0], &worlds[1], &worlds[4]))),
+            Err(ReplicaError::MissingBaseline {
+                tick: Tick(5),
+                baseline: Tick(1)
+            }),
+            "tick 1 was never applied"
+        );
+        assert_eq!(replica.ack_tick(), Tick(2), "ack unchanged");
+    }
+
+    #[test]
+    fn a_predicted_delta_for_another_tick_is_refused() {
+        let worlds = server_worlds(5);
+        let mut replica = Replica::new();
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta on 1");
+        let mut wrong = predicted((5, 2, 1), (&worlds[0], &worlds[1], &worlds[4]));
+        wrong.header.tick = Tick(4);
+        assert_eq!(
+            replica.apply(&wrong),
+            Err(ReplicaError::Delta {
+                tick: Tick(4),
+                source: DeltaError::WrongTick
+            }),
+            "predicted three ticks on, sent as two"
+        );
+    }
+
+    #[test]
+    fn pruning_keeps_the_older_baseline_of_a_predicted_delta() {
+        let worlds = server_worlds(6);
+        let mut replica = Replica::new();
+        replica.set_pruning(true);
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta on 1");
+        replica
+            .apply(&snapshot(3, 2, &worlds[1], &worlds[2], false))
+            .expect("delta on 2");
+        replica
+            .apply(&predicted((4, 3, 2), (&worlds[1], &worlds[2], &worlds[3])))
+            .expect("delta on 3 predicting from 2");
+        assert!(replica.world_at(Tick(2)).is_some(), "tick 2 still needed");
+        assert!(replica.world_at(Tick(1)).is_none(), "tick 1 forgotten");
+        replica
+            .apply(&predicted((5, 3, 2), (&worlds[1], &worlds[2], &worlds[4])))
+            .expect("the same pair again, before the server heard ack 4");
+        replica
+            .apply(&predicted((6, 4, 3), (&worlds[2], &worlds[3], &worlds[5])))
+            .expect("delta on 4 predicting from 3");
+        assert!(replica.world_at(Tick(2)).is_none(), "tick 2 forgotten");
+        assert_eq!(replica.world(), &worlds[5], "rebuilt");
+        assert_eq!(replica.counters().desyncs, 0, "every checksum matched");
     }
 
     #[test]
@@ -368,6 +537,62 @@ mod tests {
             }),
             "a dropped baseline is missing"
         );
+    }
+
+    #[test]
+    fn shrinking_the_history_drops_the_oldest_worlds_at_once() {
+        let mut replica = Replica::new();
+        let world = sample::world(5, 0);
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &world, false))
+            .expect("keyframe");
+        for t in 2..=10 {
+            replica
+                .apply(&snapshot(t, t - 1, &world, &world, false))
+                .expect("empty delta");
+        }
+        replica.set_history(3);
+        assert_eq!(replica.held(), 3, "trimmed to three");
+        assert!(replica.world_at(Tick(7)).is_none(), "tick 7 dropped");
+        assert_eq!(
+            replica.ack_tick(),
+            Tick(10),
+            "the newest stays acknowledged"
+        );
+        replica
+            .apply(&snapshot(11, 10, &world, &world, false))
+            .expect("delta on the newest");
+        assert_eq!(replica.held(), 3, "the new bound holds for later worlds");
+    }
+
+    #[test]
+    fn pruning_forgets_worlds_older_than_each_delta_baseline() {
+        let worlds = server_worlds(6);
+        let mut replica = Replica::new();
+        replica.set_pruning(true);
+        replica
+            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
+            .expect("delta on 1");
+        replica
+            .apply(&snapshot(3, 1, &worlds[0], &worlds[2], false))
+            .expect("delta on 1 again");
+        assert_eq!(replica.held(), 3, "tick 1 is still a baseline");
+        replica
+            .apply(&snapshot(4, 3, &worlds[2], &worlds[3], false))
+            .expect("delta on 3");
+        assert_eq!(replica.held(), 2, "ticks 3 and 4 held");
+        assert!(replica.world_at(Tick(2)).is_none(), "tick 2 forgotten");
+        replica
+            .apply(&snapshot(5, 0, &World::new(), &worlds[4], false))
+            .expect("keyframe");
+        assert_eq!(replica.held(), 3, "a keyframe forgets nothing");
+        replica
+            .apply(&snapshot(6, 4, &worlds[3], &worlds[5], true))
+            .expect("an ack sent before the keyframe still works");
+        assert_eq!(replica.world(), &worlds[5], "rebuilt");
     }
 
     #[test]

@@ -111,7 +111,8 @@ fn tick_benches(c: &mut Criterion) {
 
 /// The whole server-side cost of a tick for one match, apart from socket writes: simulate,
 /// build the snapshot, publish it, encode the delta bodies (clients ack one of two recent ticks,
-/// as they do in steady play at a few ticks of round trip) and assemble every client's frame.
+/// as they do in steady play at a few ticks of round trip, each a tick after their previous ack,
+/// which the bodies predict from) and assemble every client's frame.
 fn match_tick_benches(c: &mut Criterion) {
     use server::matches::frame::{History, TickFrame};
     use server::metrics::Metrics;
@@ -149,19 +150,36 @@ fn match_tick_benches(c: &mut Criterion) {
         for _ in 0..5 {
             publish(&mut sim, &mut driver);
         }
-        // Sizes a client sees in this match: a keyframe and a steady-state delta.
+        // Sizes a client sees in this match: a keyframe and a steady-state delta against the
+        // tick it acked three ticks ago, plain and predicting from the ack before.
         let frame = publish(&mut sim, &mut driver);
         let base = history.get(Tick(frame.tick.0 - 3)).expect("held");
-        let key = frame.body(None, &metrics).len();
-        let delta = frame.body(Some(&base), &metrics).len();
+        let older = history.get(Tick(frame.tick.0 - 4)).expect("held");
+        let key = frame.body(None, None, &metrics).len();
+        let plain = frame.body(Some(&base), None, &metrics).len();
+        let delta = frame.body(Some(&base), Some(&older), &metrics).len();
         let rate = f64::from(game.tick_rate);
+        let per_client = |body: usize| (body + 8) as f64 * rate / 1000.0;
         println!(
             "{name}: {} entities; keyframe {key} B ({:.1} KB/s per client at {rate} Hz), \
-             delta {delta} B ({:.1} KB/s per client)",
+             plain delta {plain} B ({:.1} KB/s), predicted delta {delta} B ({:.1} KB/s)",
             frame.world.len(),
-            (key + 8) as f64 * rate / 1000.0,
-            (delta + 8) as f64 * rate / 1000.0,
+            per_client(key),
+            per_client(plain),
+            per_client(delta),
         );
+        for age in 1..=3 {
+            let base = history.get(Tick(frame.tick.0 - age)).expect("held");
+            let older = history.get(Tick(frame.tick.0 - age - 1)).expect("held");
+            let plain = frame.body(Some(&base), None, &metrics).len();
+            let delta = frame.body(Some(&base), Some(&older), &metrics).len();
+            println!(
+                "  ack {age} tick(s) old: plain {plain} B ({:.1} KB/s), predicted {delta} B \
+                 ({:.1} KB/s)",
+                per_client(plain),
+                per_client(delta),
+            );
+        }
         group.bench_function(name, |b| {
             b.iter(|| {
                 if sim.is_over() {
@@ -172,7 +190,8 @@ fn match_tick_benches(c: &mut Criterion) {
                 for client in 0..clients {
                     let ack = Tick(frame.tick.0.saturating_sub(2 + client % 2));
                     let baseline = history.get(ack);
-                    let body = frame.body(baseline.as_deref(), &metrics);
+                    let older = history.get(Tick(ack.0.saturating_sub(1)));
+                    let body = frame.body(baseline.as_deref(), older.as_deref(), &metrics);
                     let header = SnapshotHeader {
                         tick: frame.tick,
                         baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),

@@ -27,8 +27,11 @@ pub struct Inner {
     pub bytes_sent: Counter,
     pub frames_sent: Counter,
     pub keyframes_sent: Counter,
-    /// Snapshot bodies encoded (one per match, tick and baseline: shared by every client on it).
+    /// Snapshot bodies encoded (one per match, tick and baselines: shared by every client on
+    /// them).
     pub bodies_encoded: Counter,
+    /// Delta snapshots sent that predict positions from the client's older acknowledgement.
+    pub predicted_deltas_sent: Counter,
     /// Snapshots replaced in an outbox before its writer took them (a slow client).
     pub snapshots_skipped: Counter,
     pub inputs_received: Counter,
@@ -70,6 +73,7 @@ impl Metrics {
             frames_sent: Counter::default(),
             keyframes_sent: Counter::default(),
             bodies_encoded: Counter::default(),
+            predicted_deltas_sent: Counter::default(),
             snapshots_skipped: Counter::default(),
             inputs_received: Counter::default(),
             inputs_dropped: Counter::default(),
@@ -118,6 +122,11 @@ impl Metrics {
             "snapshot_bodies_encoded",
             "Snapshot bodies encoded (shared per baseline)",
             inner.bodies_encoded.clone(),
+        );
+        registry.register(
+            "predicted_deltas_sent",
+            "Delta snapshots sent predicting positions from an older acknowledged tick",
+            inner.predicted_deltas_sent.clone(),
         );
         registry.register(
             "snapshots_skipped",

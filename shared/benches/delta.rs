@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use shared::codec;
-use shared::{Delta, apply, diff, keyframe, sample};
+use shared::{
+    Delta, Prediction, World, apply, apply_predicted, diff, diff_predicted, keyframe, sample,
+};
 
 fn delta_benches(c: &mut Criterion) {
     const ENTITIES: u32 = 216;
@@ -41,6 +43,51 @@ fn delta_benches(c: &mut Criterion) {
             },
         );
     }
+    // Prediction: every entity moved at a constant velocity over the last two ticks, so the
+    // predicted delta is empty; the cost is the prediction itself on both sides.
+    let older = sample::world(ENTITIES, 0);
+    let moving = sample::world(ENTITIES, ENTITIES);
+    let onward = World::from_entities(
+        older
+            .entities()
+            .iter()
+            .zip(moving.entities())
+            .map(|((_, o), (id, m))| {
+                let mut e = *m;
+                e.x += m.x - o.x;
+                e.y += m.y - o.y;
+                (*id, e)
+            })
+            .collect(),
+    );
+    let prediction = Prediction::new(1, 1).expect("in range");
+    let bytes = codec::encode_value(&diff_predicted(&older, &moving, &onward, prediction));
+    println!(
+        "moved {ENTITIES:>3} twice, predicted: delta {} B",
+        bytes.len()
+    );
+    group.bench_function("diff_predicted_encode", |b| {
+        let mut out = Vec::with_capacity(4096);
+        b.iter(|| {
+            out.clear();
+            let delta = diff_predicted(
+                black_box(&older),
+                black_box(&moving),
+                black_box(&onward),
+                prediction,
+            );
+            codec::encode_into(&delta, &mut out);
+            out.len()
+        })
+    });
+    group.bench_function("decode_apply_predicted", |b| {
+        b.iter(|| {
+            let delta: Delta =
+                codec::decode_value(black_box(&bytes), codec::MAX_SERVER_MESSAGE).unwrap();
+            apply_predicted(&older, &moving, &delta).unwrap()
+        })
+    });
+
     let key = codec::encode_value(&keyframe(&base));
     println!("keyframe: {} B", key.len());
     group.bench_function("keyframe_encode", |b| {

@@ -18,7 +18,10 @@ mod testing;
 
 pub use checksum::checksum;
 pub use codec::CodecError;
-pub use delta::{Delta, DeltaError, EntityChange, apply, diff, keyframe};
+pub use delta::{
+    Delta, DeltaError, EntityChange, Prediction, apply, apply_predicted, diff, diff_predicted,
+    keyframe,
+};
 pub use protocol::*;
 pub use tick::Tick;
 pub use world::{EntityKind, EntityState, NetId, World};

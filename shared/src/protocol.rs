@@ -7,7 +7,7 @@ use crate::delta::Delta;
 use crate::tick::Tick;
 
 /// Bumped on any change to the wire format. A client with another version is refused at `Hello`.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Bits of [`Input::buttons`].
 pub mod buttons {

@@ -175,6 +175,13 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
         );
         seen_results = Some(results);
     }
+    // The deltas above predicted positions from each client's older acknowledgement, and every
+    // checksum still matched.
+    let predicted = srv.server.state.metrics.predicted_deltas_sent.get();
+    assert!(
+        predicted as u32 > match_ticks,
+        "most deltas predict positions: {predicted} for 3 clients × {match_ticks} ticks"
+    );
     let stored = srv.server.state.store.match_results(&match_id).await?;
     let sent = seen_results.expect("results");
     assert_eq!(stored.len(), 3, "three stored result rows");

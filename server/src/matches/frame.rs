@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use shared::protocol::SnapshotBody;
-use shared::{Event, Tick, World, codec, diff, keyframe};
+use shared::{Event, Prediction, Tick, World, codec, diff, diff_predicted, keyframe};
 
 use crate::metrics::Metrics;
 
@@ -19,9 +19,18 @@ pub struct TickFrame {
     pub events: Vec<Event>,
     /// The world's checksum on ticks that carry one.
     pub checksum: Option<u64>,
-    /// Encoded bodies by baseline tick (ZERO = keyframe). In steady play every client acks one of
-    /// the same one or two ticks, so this holds one or two entries.
-    bodies: Mutex<Vec<(Tick, Bytes)>>,
+    /// Encoded bodies by what they are against. In steady play every client acks one of the same
+    /// one or two ticks, each a tick after the one it acked before, so this holds one or two
+    /// entries.
+    bodies: Mutex<Vec<(BodyKey, Bytes)>>,
+}
+
+/// What a body is encoded against: the older baseline it predicts from and the baseline
+/// ([`Tick::ZERO`] for none: a keyframe has neither, a plain delta no older one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BodyKey {
+    older: Tick,
+    baseline: Tick,
 }
 
 impl TickFrame {
@@ -36,16 +45,33 @@ impl TickFrame {
         }
     }
 
-    /// The encoded body of this tick against `baseline` (`None` = keyframe), encoded once and
-    /// shared by every client on that baseline. Runs on the client's writer task, so encoding is
-    /// spread over every core and never delays the tick.
-    pub fn body(&self, baseline: Option<&TickFrame>, metrics: &Metrics) -> Bytes {
-        let key = baseline.map_or(Tick::ZERO, |b| b.tick);
+    /// The encoded body of this tick against `baseline` (`None` = keyframe), predicting
+    /// positions from `older` (a tick before `baseline` that the client also holds) when given.
+    /// Encoded once and shared by every client on the same baselines. Runs on the client's
+    /// writer task, so encoding is spread over every core and never delays the tick.
+    pub fn body(
+        &self,
+        baseline: Option<&TickFrame>,
+        older: Option<&TickFrame>,
+        metrics: &Metrics,
+    ) -> Bytes {
+        let against = baseline.map(|b| {
+            let prediction =
+                older.and_then(|o| Prediction::between(o.tick, b.tick, self.tick).map(|p| (o, p)));
+            (b, prediction)
+        });
+        let key = BodyKey {
+            older: against
+                .and_then(|(_, p)| p)
+                .map_or(Tick::ZERO, |(o, _)| o.tick),
+            baseline: baseline.map_or(Tick::ZERO, |b| b.tick),
+        };
         if let Some(found) = self.cached(key) {
             return found;
         }
-        let delta = match baseline {
-            Some(b) => diff(&b.world, &self.world),
+        let delta = match against {
+            Some((b, Some((o, p)))) => diff_predicted(&o.world, &b.world, &self.world, p),
+            Some((b, None)) => diff(&b.world, &self.world),
             None => keyframe(&self.world),
         };
         // Keyframes always carry the checksum: a client starting over can verify at once.
@@ -62,21 +88,21 @@ impl TickFrame {
             checksum,
         }));
         metrics.bodies_encoded.inc();
-        // Lock held only to look up or insert: two writers racing on one baseline may both encode,
+        // Lock held only to look up or insert: two writers racing on one key may both encode,
         // and the first insert wins; both results are identical.
         let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, existing)) = bodies.iter().find(|(t, _)| *t == key) {
+        if let Some((_, existing)) = bodies.iter().find(|(k, _)| *k == key) {
             return existing.clone();
         }
         bodies.push((key, body.clone()));
         body
     }
 
-    fn cached(&self, key: Tick) -> Option<Bytes> {
+    fn cached(&self, key: BodyKey) -> Option<Bytes> {
         let bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
         bodies
             .iter()
-            .find(|(t, _)| *t == key)
+            .find(|(k, _)| *k == key)
             .map(|(_, b)| b.clone())
     }
 }
@@ -173,10 +199,10 @@ mod tests {
         let metrics = Metrics::new();
         let base = frame(1, 0);
         let current = frame(2, 10);
-        let a = current.body(Some(&base), &metrics);
-        let b = current.body(Some(&base), &metrics);
+        let a = current.body(Some(&base), None, &metrics);
+        let b = current.body(Some(&base), None, &metrics);
         assert_eq!(a.as_ptr(), b.as_ptr(), "the same buffer, not a copy");
-        let key = current.body(None, &metrics);
+        let key = current.body(None, None, &metrics);
         assert!(
             key.len() > a.len(),
             "keyframe {} B larger than delta {} B",
@@ -190,12 +216,86 @@ mod tests {
         );
     }
 
+    /// Frames of a world where every entity moves at its own constant velocity.
+    fn gliding(tick: u32) -> Arc<TickFrame> {
+        let start = sample::world(50, 0);
+        let world = World::from_entities(
+            start
+                .entities()
+                .iter()
+                .map(|(id, e)| {
+                    let mut e = *e;
+                    e.x += (id.index as i32 % 9 - 4) * tick as i32;
+                    e.y += (id.index as i32 % 5 - 2) * tick as i32;
+                    (*id, e)
+                })
+                .collect(),
+        );
+        Arc::new(TickFrame::new(Tick(tick), world, vec![], true))
+    }
+
+    #[test]
+    fn a_predicted_body_is_shared_per_pair_of_baselines_and_rebuilds_the_world() {
+        let metrics = Metrics::new();
+        let (older, base, current) = (gliding(4), gliding(5), gliding(8));
+        let predicted = current.body(Some(&base), Some(&older), &metrics);
+        let again = current.body(Some(&base), Some(&older), &metrics);
+        assert_eq!(predicted.as_ptr(), again.as_ptr(), "one buffer per pair");
+        let plain = current.body(Some(&base), None, &metrics);
+        assert_ne!(
+            predicted.as_ptr(),
+            plain.as_ptr(),
+            "the plain delta is another body"
+        );
+        assert_eq!(
+            metrics.bodies_encoded.get(),
+            2,
+            "two bodies for three requests"
+        );
+        assert!(
+            predicted.len() * 4 < plain.len(),
+            "straight-line motion is predicted: {} B vs {} B",
+            predicted.len(),
+            plain.len()
+        );
+        let decoded: SnapshotBody =
+            codec::decode_value(&predicted, codec::MAX_SERVER_MESSAGE).expect("decodes");
+        let rebuilt =
+            shared::apply_predicted(&older.world, &base.world, &decoded.delta).expect("applies");
+        assert_eq!(rebuilt, current.world, "rebuilds the current world");
+        assert_eq!(
+            decoded.checksum,
+            Some(shared::checksum(&current.world)),
+            "and its checksum"
+        );
+    }
+
+    #[test]
+    fn an_older_frame_not_before_the_baseline_gives_the_plain_body() {
+        let metrics = Metrics::new();
+        let (base, current) = (gliding(5), gliding(8));
+        let plain = current.body(Some(&base), None, &metrics);
+        let same = current.body(Some(&base), Some(&base), &metrics);
+        assert_eq!(
+            plain.as_ptr(),
+            same.as_ptr(),
+            "no prediction from the baseline itself"
+        );
+        let key = current.body(None, Some(&base), &metrics);
+        assert_eq!(
+            key,
+            current.body(None, None, &metrics),
+            "a keyframe ignores the older frame"
+        );
+        assert_eq!(metrics.bodies_encoded.get(), 2, "plain and keyframe only");
+    }
+
     #[test]
     fn a_body_decodes_to_the_delta_that_rebuilds_the_world() {
         let metrics = Metrics::new();
         let base = frame(1, 0);
         let current = frame(2, 10);
-        let body = current.body(Some(&base), &metrics);
+        let body = current.body(Some(&base), None, &metrics);
         let decoded: SnapshotBody =
             codec::decode_value(&body, codec::MAX_SERVER_MESSAGE).expect("decodes");
         let rebuilt = shared::apply(&base.world, &decoded.delta).expect("applies");

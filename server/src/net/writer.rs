@@ -20,6 +20,12 @@ use super::monotonic_us;
 /// How often the server pings a client to measure its round trip.
 const PING_EVERY: Duration = Duration::from_secs(1);
 
+/// The most ticks between a client's two latest acknowledgements for a delta to predict
+/// positions from the older one. In steady play they are one tick apart; a wider gap means the
+/// client fell behind, and the older world is more likely to have left a client's bounded
+/// history (a bot keeps about a second plus its link delay).
+const MAX_PREDICTION_SPAN: i32 = 8;
+
 pub struct Writer<S> {
     pub ws: WebSocketWrite<S>,
     pub outbox: Arc<Outbox>,
@@ -78,13 +84,23 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
             }
             if let Some(pending) = batch.snapshot {
                 let tick = pending.frame.tick;
-                let ack = self.outbox.ack();
-                let baseline = if !ack.is_zero() && ack < tick {
-                    self.history.get(ack)
+                let acks = self.outbox.acks();
+                let baseline = if !acks.newest.is_zero() && acks.newest < tick {
+                    self.history.get(acks.newest)
                 } else {
                     None
                 };
-                let body = pending.frame.body(baseline.as_deref(), &self.metrics);
+                // Predict from the acknowledgement before, if it is recent: the client applied
+                // it and keeps the worlds since its newest delta's older baseline.
+                let older = match acks.newest.since(acks.older) {
+                    1..=MAX_PREDICTION_SPAN if baseline.is_some() && !acks.older.is_zero() => {
+                        self.history.get(acks.older)
+                    }
+                    _ => None,
+                };
+                let body = pending
+                    .frame
+                    .body(baseline.as_deref(), older.as_deref(), &self.metrics);
                 let header = SnapshotHeader {
                     tick,
                     baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),
@@ -92,6 +108,10 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
                 };
                 if baseline.is_none() {
                     self.metrics.keyframes_sent.inc();
+                } else if older.is_some() {
+                    // `body` predicts from every older frame of the history: it is at most
+                    // MAX_PREDICTION_SPAN ticks before a baseline that is before this tick.
+                    self.metrics.predicted_deltas_sent.inc();
                 }
                 frame_buf.clear();
                 codec::snapshot_frame(&header, &body, &mut frame_buf);

@@ -62,6 +62,7 @@ fn map() -> MapDef {
         spawns: vec![Point { x: 100.0, y: 900.0 }],
         orb_spawners: vec![Point { x: 800.0, y: 800.0 }],
         drones: 0,
+        max_players: None,
     }
 }
 
