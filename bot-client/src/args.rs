@@ -68,9 +68,33 @@ pub struct Args {
     /// Fail if p99 RTT exceeds this many milliseconds
     #[arg(long)]
     pub max_p99_rtt_ms: Option<f64>,
-    /// Fail if any errors occurred
+    /// Fail if more errors than this occurred
     #[arg(long)]
     pub max_errors: Option<u64>,
+    /// When the first storm or pause comes (reconnect-storm, slow-readers)
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub warmup: Duration,
+    /// Time between storms or pauses; under churn, `fraction` of the bots is replaced per period
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub every: Duration,
+    /// How long a slow reader stops reading (slow-readers). It must outlast what the socket
+    /// buffers hold (about 10 s for the arena map and the server's default 64 KiB send buffer)
+    /// before the server has to skip; past its max-ticks-behind it drops the reader.
+    #[arg(long, default_value = "12s", value_parser = humantime::parse_duration)]
+    pub pause: Duration,
+    /// Bots logging in and joining at the same time, at most
+    #[arg(long, default_value_t = 64)]
+    pub join_concurrency: u32,
+    /// No live progress line
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Args {
+    /// The defaults, against the server at `url`.
+    pub fn new(url: &str) -> Args {
+        Args::parse_from(["bot-client", "--url", url])
+    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadHalf, WriteHalf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Mutex;
 use tokio_rustls::TlsConnector;
 
@@ -57,6 +57,10 @@ use crate::tls::{self, TlsError};
 
 /// How long [`Connection::connect`] may take: TCP, TLS and the upgrade together.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The write buffer of a connection: a client's batch (an input and a ping) is tens of bytes,
+/// and a bot keeps thousands of connections, so a small one. Larger frames bypass it.
+const WRITE_BUFFER: usize = 2048;
 
 /// The close code reported for a close frame without a code (RFC 6455 §7.1.5).
 pub const NO_STATUS_RECEIVED: u16 = 1005;
@@ -129,6 +133,10 @@ pub struct ConnectOptions {
     pub insecure: bool,
     /// Limit on TCP connect, TLS handshake and WebSocket upgrade together.
     pub timeout: Duration,
+    /// The socket's kernel receive buffer in bytes (`None`: the kernel's autotuning). A small
+    /// one makes a client that stops reading push back on the server within a second, as a
+    /// phone on a poor link would.
+    pub recv_buffer: Option<u32>,
 }
 
 impl Default for ConnectOptions {
@@ -136,6 +144,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             insecure: false,
             timeout: DEFAULT_CONNECT_TIMEOUT,
+            recv_buffer: None,
         }
     }
 }
@@ -169,7 +178,7 @@ impl Connection {
     /// Connects to `url` with explicit options.
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Connection, ConnError> {
         let target = Target::parse(url)?;
-        tokio::time::timeout(options.timeout, open(&target, options.insecure))
+        tokio::time::timeout(options.timeout, open(&target, options))
             .await
             .map_err(|_| ConnError::Timeout(options.timeout))?
     }
@@ -523,10 +532,14 @@ impl Target {
 }
 
 /// TCP, then TLS if asked, then the upgrade.
-async fn open(target: &Target, insecure: bool) -> Result<Connection, ConnError> {
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(ConnError::Connect)?;
+async fn open(target: &Target, options: ConnectOptions) -> Result<Connection, ConnError> {
+    let insecure = options.insecure;
+    let tcp = match options.recv_buffer {
+        None => TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(ConnError::Connect)?,
+        Some(bytes) => connect_with_recv_buffer(target, bytes).await?,
+    };
     tcp.set_nodelay(true).map_err(ConnError::Connect)?;
     let request = Request::builder()
         .method("GET")
@@ -562,6 +575,33 @@ async fn open(target: &Target, insecure: bool) -> Result<Connection, ConnError> 
     Ok(Connection::from_websocket(ws))
 }
 
+/// A TCP connection whose receive buffer is set before connecting (it bounds the window the
+/// kernel advertises, so it must be set before the handshake). Tries each resolved address.
+async fn connect_with_recv_buffer(target: &Target, bytes: u32) -> Result<TcpStream, ConnError> {
+    let addrs = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(ConnError::Connect)?;
+    let mut last = None;
+    for addr in addrs {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(ConnError::Connect)?;
+        socket
+            .set_recv_buffer_size(bytes)
+            .map_err(ConnError::Connect)?;
+        match socket.connect(addr).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(ConnError::Connect(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+    })))
+}
+
 async fn upgrade<S>(request: Request<Empty<Bytes>>, stream: S) -> Result<WebSocket<Io>, ConnError>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
@@ -583,7 +623,7 @@ impl Connection {
         ws.set_max_message_size(MAX_SERVER_MESSAGE + 1);
         let (read, write) = ws.split(|io| {
             let (read, write) = tokio::io::split(io);
-            (read, BufWriter::new(write))
+            (read, BufWriter::with_capacity(WRITE_BUFFER, write))
         });
         let writer = ConnWriter {
             shared: Arc::new(WriterShared {
@@ -1039,8 +1079,8 @@ mod tests {
             .expect("bind");
         let url = format!("ws://{}/v1/realtime", listener.local_addr().expect("addr"));
         let options = ConnectOptions {
-            insecure: false,
             timeout: Duration::from_millis(200),
+            ..ConnectOptions::default()
         };
         let result = within(Connection::connect_with(&url, options)).await;
         assert!(
@@ -1048,6 +1088,26 @@ mod tests {
             "timed out: {result:?}"
         );
         drop(listener);
+    }
+
+    #[tokio::test]
+    async fn a_small_receive_buffer_still_connects_and_round_trips() {
+        let (seen_tx, _seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| echo(ws, seen_tx.clone())).await;
+        let options = ConnectOptions {
+            recv_buffer: Some(4096),
+            ..ConnectOptions::default()
+        };
+        let mut conn = within(Connection::connect_with(&server.ws_url(), options))
+            .await
+            .expect("connect with a small receive buffer");
+        let ping = Ping { id: 5, sent_us: 6 };
+        conn.send(&ClientMessage::Ping(ping)).await.expect("send");
+        assert_eq!(
+            within(conn.recv()).await.expect("recv"),
+            Received::Message(ServerMessage::Pong(ping)),
+            "round trip"
+        );
     }
 
     #[tokio::test]

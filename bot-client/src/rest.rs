@@ -162,6 +162,7 @@ mod route {
     pub(super) const CREATE_MATCH: &str = "POST /v1/matches";
     pub(super) const JOIN_MATCH: &str = "POST /v1/matches/{match_id}/join";
     pub(super) const QUICK_JOIN: &str = "POST /v1/matchmaking/quick-join";
+    pub(super) const METRICS: &str = "GET /metrics";
 }
 
 impl RestClient {
@@ -298,6 +299,14 @@ impl RestClient {
         .await
     }
 
+    /// `GET /metrics`: the server's Prometheus text exposition.
+    pub async fn metrics(&self) -> Result<String, RestError> {
+        let bytes = self
+            .send(route::METRICS, Method::GET, "/metrics", None, None)
+            .await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Sends one request and decodes a 2xx JSON answer into `T`, or the error body into
     /// [`RestError::Status`].
     async fn call<T: DeserializeOwned>(
@@ -308,6 +317,20 @@ impl RestClient {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Result<T, RestError> {
+        let bytes = self.send(route, method, path, token, body).await?;
+        serde_json::from_slice(&bytes).map_err(|source| RestError::Body { route, source })
+    }
+
+    /// Sends one request and answers the body of a 2xx answer, or the error body as
+    /// [`RestError::Status`].
+    async fn send(
+        &self,
+        route: &'static str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<bytes::Bytes, RestError> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -333,7 +356,7 @@ impl RestClient {
         if !status.is_success() {
             return Err(error_from(route, status, &bytes));
         }
-        serde_json::from_slice(&bytes).map_err(|source| RestError::Body { route, source })
+        Ok(bytes)
     }
 
     fn observe(&self, record: CallRecord) {

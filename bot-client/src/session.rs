@@ -22,7 +22,7 @@ use shared::{
 };
 
 use crate::conn::{
-    ConnError, ConnReader, ConnWriter, Connection, Received, Traffic, TrafficHandle,
+    ConnError, ConnReader, ConnWriter, ConnectOptions, Connection, Received, Traffic, TrafficHandle,
 };
 use crate::replica::{Applied, Replica, ReplicaError};
 
@@ -155,7 +155,20 @@ impl Session {
         ticket: &str,
         insecure: bool,
     ) -> Result<(Session, Welcome), JoinError> {
-        let conn = Connection::connect(url, insecure).await?;
+        let options = ConnectOptions {
+            insecure,
+            ..ConnectOptions::default()
+        };
+        Session::join_with(url, ticket, options).await
+    }
+
+    /// [`Session::join`] with explicit connection options.
+    pub async fn join_with(
+        url: &str,
+        ticket: &str,
+        options: ConnectOptions,
+    ) -> Result<(Session, Welcome), JoinError> {
+        let conn = Connection::connect_with(url, options).await?;
         let hello = Hello {
             protocol_version: PROTOCOL_VERSION,
             ticket: ticket.to_string(),
@@ -172,7 +185,21 @@ impl Session {
         detached: Detached,
         insecure: bool,
     ) -> Result<(Session, Welcome), JoinError> {
-        let conn = Connection::connect(url, insecure).await?;
+        let options = ConnectOptions {
+            insecure,
+            ..ConnectOptions::default()
+        };
+        Session::resume_with(url, reconnect_token, detached, options).await
+    }
+
+    /// [`Session::resume`] with explicit connection options.
+    pub async fn resume_with(
+        url: &str,
+        reconnect_token: &str,
+        detached: Detached,
+        options: ConnectOptions,
+    ) -> Result<(Session, Welcome), JoinError> {
+        let conn = Connection::connect_with(url, options).await?;
         let hello = Hello {
             protocol_version: PROTOCOL_VERSION,
             ticket: String::new(),
@@ -191,7 +218,10 @@ impl Session {
         hello: Hello,
         detached: Detached,
     ) -> Result<(Session, Welcome), JoinError> {
-        conn.send(&ClientMessage::Hello(hello)).await?;
+        // Through a clone of the write half: a `Connection` is not `Sync`, so a borrow of it
+        // held across this await would keep the future from being `Send` (from being spawned).
+        let writer = conn.writer().clone();
+        writer.send(&ClientMessage::Hello(hello)).await?;
         // Dropping the read on timeout is fine here: the connection is dropped with it.
         let first = tokio::time::timeout(WELCOME_TIMEOUT, conn.recv())
             .await
@@ -266,15 +296,57 @@ impl Session {
         Ok(seq)
     }
 
+    /// Buffers one input, numbered with the next `seq` and acknowledging `ack_tick`, which must
+    /// be a tick the replica holds (a client that processes snapshots late acknowledges the
+    /// newest one it has processed, not the newest applied). [`Session::flush`] sends the
+    /// batch, so an input and a ping leave in one write. Returns its `seq`.
+    pub async fn queue_input(
+        &mut self,
+        ack_tick: Tick,
+        buttons: u8,
+        move_dir: u8,
+        aim: u16,
+    ) -> Result<u32, SessionError> {
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        let input = Input {
+            seq,
+            ack_tick,
+            buttons,
+            move_dir,
+            aim,
+        };
+        self.writer.queue(&ClientMessage::Input(input)).await?;
+        Ok(seq)
+    }
+
     /// Sends a protocol ping; its [`SessionEvent::Pong`] carries the round trip. Returns its id.
     pub async fn send_ping(&mut self) -> Result<u32, SessionError> {
+        let id = self.queue_ping().await?;
+        self.flush().await?;
+        Ok(id)
+    }
+
+    /// Buffers a protocol ping for the next [`Session::flush`]. Returns its id.
+    pub async fn queue_ping(&mut self) -> Result<u32, SessionError> {
         let id = self.next_ping_id;
         self.next_ping_id = id.wrapping_add(1);
         let sent_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.writer
-            .send(&ClientMessage::Ping(Ping { id, sent_us }))
+            .queue(&ClientMessage::Ping(Ping { id, sent_us }))
             .await?;
         Ok(id)
+    }
+
+    /// Sends everything queued with [`Session::queue_input`] and [`Session::queue_ping`].
+    pub async fn flush(&mut self) -> Result<(), SessionError> {
+        self.writer.flush().await?;
+        Ok(())
+    }
+
+    /// Keeps at most `ticks` worlds in the replica (see [`Replica::set_history`]).
+    pub fn set_history(&mut self, ticks: usize) {
+        self.replica.set_history(ticks);
     }
 
     /// Tells the server this player leaves; it answers by closing.
@@ -617,6 +689,45 @@ mod tests {
             Some(ClientMessage::Pong(ping)),
             "and answered with the same fields"
         );
+    }
+
+    #[tokio::test]
+    async fn a_queued_input_and_ping_leave_together_on_flush() {
+        let w1 = sample::world(4, 0);
+        let messages = vec![snapshot(1, 0, &World::new(), &w1, vec![])];
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| script(ws, messages.clone(), seen_tx.clone())).await;
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+            .await
+            .expect("joined");
+        let _hello = within(seen.recv()).await;
+        assert!(
+            matches!(next(&mut session).await, SessionEvent::Snapshot(_)),
+            "keyframe"
+        );
+        let seq = session
+            .queue_input(Tick(1), buttons::FIRE, 2, 7)
+            .await
+            .expect("queued");
+        let id = session.queue_ping().await.expect("ping queued");
+        session.flush().await.expect("flushed");
+        assert_eq!(
+            within(seen.recv()).await,
+            Some(ClientMessage::Input(Input {
+                seq,
+                ack_tick: Tick(1),
+                buttons: buttons::FIRE,
+                move_dir: 2,
+                aim: 7,
+            })),
+            "the input with the given ack"
+        );
+        match within(seen.recv()).await {
+            Some(ClientMessage::Ping(ping)) => assert_eq!(ping.id, id, "then the ping"),
+            other => panic!("expected the ping, got {other:?}"),
+        }
+        assert_eq!(session.next_seq(), seq + 1, "seq advanced");
+        assert_eq!(session.sent().frames, 3, "Hello, input and ping counted");
     }
 
     #[tokio::test]

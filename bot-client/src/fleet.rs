@@ -1,0 +1,287 @@
+//! A run: every bot as a task on one multi-threaded runtime, the scenario's schedule, the stop
+//! (at `--duration`, or earlier through [`RunOptions::stop`]), server metrics before and after,
+//! and the report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::args::Args;
+use crate::bot;
+use crate::link::LinkProfile;
+use crate::lobby::Lobby;
+use crate::metrics_scrape;
+use crate::progress::Progress;
+use crate::report::{Report, RunFacts};
+use crate::rest::{RestClient, RestError};
+use crate::scenario::Plan;
+use crate::stats::Stats;
+
+/// How long bots get to leave after the stop before they are abandoned.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// The tick rate assumed for a replica's history before the first `Welcome` tells it.
+const ASSUMED_TICK_RATE: u16 = 30;
+
+/// How to run besides the arguments.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Cancel to stop early (Ctrl-C); the report is still made.
+    pub stop: CancellationToken,
+    /// Draw the live progress line on stderr.
+    pub progress: bool,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invalid arguments: {0}")]
+    Args(String),
+    #[error(transparent)]
+    Rest(#[from] RestError),
+}
+
+/// Runs the bots as `args` says, without a progress line, until `--duration` is over.
+pub async fn run(args: Args) -> Result<Report, RunError> {
+    run_with(args, RunOptions::default()).await
+}
+
+/// Runs the bots as `args` says until `--duration` is over or `options.stop` is cancelled, and
+/// answers the report. Thresholds are not checked here (see [`Report::breaches`]).
+pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunError> {
+    check(&args)?;
+    let stats = Arc::new(Stats::new(Stats::shards_for_machine()));
+    let observer = stats.clone();
+    let rest =
+        RestClient::new(&args.url, args.insecure)?.with_observer(move |c| observer.rest_call(c));
+    let before = match metrics_scrape::scrape(&rest).await {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the server's metrics; the report will lack them");
+            None
+        }
+    };
+
+    let stop = options.stop.child_token();
+    let plan = Plan::from_args(&args);
+    let fleet = Arc::new(Fleet {
+        lobby: Lobby::new(rest.clone(), args.map.clone()),
+        rest: rest.clone(),
+        stats: stats.clone(),
+        plan,
+        link: LinkProfile::new(args.latency, args.jitter),
+        insecure: args.insecure,
+        seed: args.seed,
+        run_id: rand::random(),
+        start: Instant::now(),
+        duration: args.duration,
+        stop: stop.clone(),
+        joining: Semaphore::new(args.join_concurrency.max(1) as usize),
+        first_connect_us: AtomicU64::new(u64::MAX),
+        last_connect_us: AtomicU64::new(0),
+        tick_rate: AtomicU16::new(0),
+    });
+    let progress = Progress::start(stats.clone(), args.bots, options.progress);
+    let mut bots = JoinSet::new();
+    for index in 0..args.bots {
+        bots.spawn(bot::run(fleet.clone(), index));
+    }
+
+    tokio::select! {
+        _ = tokio::time::sleep(args.duration) => {}
+        _ = stop.cancelled() => {}
+    }
+    stop.cancel();
+    let stopped = Instant::now();
+    let duration_s = stopped.duration_since(fleet.start).as_secs_f64();
+    drain(&mut bots, &stats).await;
+    let timeline = progress.finish().await;
+
+    let server = match (before, metrics_scrape::scrape(&rest).await) {
+        (Some(before), Ok(after)) => Some(after.since(&before)),
+        (Some(_), Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the server's metrics at the end");
+            None
+        }
+        (None, _) => None,
+    };
+    let tick_rate = match fleet.tick_rate.load(Ordering::Relaxed) {
+        0 => None,
+        rate => Some(rate),
+    };
+    let facts = RunFacts {
+        url: args.url.clone(),
+        bots: args.bots,
+        seed: args.seed,
+        scenario: args.scenario,
+        affected_bots: plan.affected_bots(),
+        duration_s,
+        tick_rate,
+        server,
+        first_connected_s: fleet.connect_offset(&fleet.first_connect_us),
+        last_connected_s: fleet.connect_offset(&fleet.last_connect_us),
+        peak_rss_bytes: peak_rss_bytes(),
+        replica_history_ticks: fleet.history_ticks(false) as u64,
+        timeline,
+    };
+    Ok(Report::build(facts, &stats.totals()))
+}
+
+/// What every bot of a run shares.
+#[derive(Debug)]
+pub(crate) struct Fleet {
+    pub(crate) rest: RestClient,
+    pub(crate) lobby: Lobby,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) plan: Plan,
+    pub(crate) link: LinkProfile,
+    pub(crate) insecure: bool,
+    pub(crate) seed: u64,
+    /// Makes this run's device ids (and so its guest accounts) its own.
+    pub(crate) run_id: u32,
+    pub(crate) start: Instant,
+    pub(crate) duration: Duration,
+    pub(crate) stop: CancellationToken,
+    /// Bots logging in or joining at once (TLS handshakes and REST calls are the costly part
+    /// of a start).
+    pub(crate) joining: Semaphore,
+    first_connect_us: AtomicU64,
+    last_connect_us: AtomicU64,
+    tick_rate: AtomicU16,
+}
+
+impl Fleet {
+    /// A bot connected for the first time.
+    pub(crate) fn note_first_connect(&self, tick_rate: u16) {
+        let us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.first_connect_us.fetch_min(us, Ordering::Relaxed);
+        self.last_connect_us.fetch_max(us, Ordering::Relaxed);
+        self.tick_rate.store(tick_rate, Ordering::Relaxed);
+    }
+
+    /// Worlds a replica keeps, at the tick rate last seen (30 before any `Welcome`).
+    pub(crate) fn history_ticks(&self, affected: bool) -> usize {
+        let rate = match self.tick_rate.load(Ordering::Relaxed) {
+            0 => ASSUMED_TICK_RATE,
+            rate => rate,
+        };
+        self.history_ticks_at(rate, affected)
+    }
+
+    /// Worlds a replica keeps at `tick_rate`: the server deltas against the newest tick it has
+    /// heard acknowledged, which is about a round trip old, so one second plus the link's
+    /// delay both ways covers it with room for a busy machine. A slow reader also needs its
+    /// pause: it acknowledges its backlog, and the server's deltas against it arrive after the
+    /// bot has caught up.
+    pub(crate) fn history_ticks_at(&self, tick_rate: u16, affected: bool) -> usize {
+        let mut span = Duration::from_secs(1) + self.link.max_delay() * 2;
+        if affected && self.plan.scenario == crate::args::Scenario::SlowReaders {
+            span += self.plan.pause + Duration::from_secs(2);
+        }
+        (span.as_secs_f64() * f64::from(tick_rate.max(1))).ceil() as usize + 4
+    }
+
+    /// Seconds from the start to a noted first connect; `None` if no bot ever connected.
+    fn connect_offset(&self, at: &AtomicU64) -> Option<f64> {
+        if self.first_connect_us.load(Ordering::Relaxed) == u64::MAX {
+            return None;
+        }
+        Some(at.load(Ordering::Relaxed) as f64 / 1e6)
+    }
+}
+
+/// Waits for every bot to leave, abandoning those still running after [`SHUTDOWN_GRACE`].
+async fn drain(bots: &mut JoinSet<()>, stats: &Stats) {
+    let wait = async {
+        while let Some(result) = bots.join_next().await {
+            if let Err(e) = result
+                && e.is_panic()
+            {
+                stats.error("bot: panicked");
+            }
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, wait).await.is_err() {
+        for _ in 0..bots.len() {
+            stats.error("bot: did not stop in time");
+        }
+        bots.abort_all();
+        while bots.join_next().await.is_some() {}
+    }
+}
+
+/// Arguments a run cannot start with.
+fn check(args: &Args) -> Result<(), RunError> {
+    let bad = |m: &str| Err(RunError::Args(m.to_string()));
+    if args.bots == 0 {
+        return bad("--bots must be at least 1");
+    }
+    if args.duration.is_zero() {
+        return bad("--duration must be more than zero");
+    }
+    if !(0.0..=1.0).contains(&args.fraction) {
+        return bad("--fraction must be between 0 and 1");
+    }
+    let rate = args.ramp_rate;
+    if args.scenario == crate::args::Scenario::Ramp && (rate.is_nan() || rate <= 0.0) {
+        return bad("--ramp-rate must be more than zero");
+    }
+    Ok(())
+}
+
+/// This process's peak resident memory (Linux), in bytes.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_that_cannot_run_are_refused() {
+        let mut args = Args::new("http://127.0.0.1:1");
+        assert!(check(&args).is_ok(), "defaults run");
+        args.bots = 0;
+        assert!(matches!(check(&args), Err(RunError::Args(_))), "no bots");
+        args.bots = 1;
+        args.fraction = 1.5;
+        assert!(
+            matches!(check(&args), Err(RunError::Args(_))),
+            "fraction > 1"
+        );
+        args.fraction = 0.5;
+        args.scenario = crate::args::Scenario::Ramp;
+        args.ramp_rate = 0.0;
+        assert!(
+            matches!(check(&args), Err(RunError::Args(_))),
+            "ramp at 0/s"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_against_no_server_reports_errors_and_no_snapshots() {
+        // Port 1 on loopback refuses connections at once.
+        let mut args = Args::new("http://127.0.0.1:1");
+        args.bots = 2;
+        args.duration = Duration::from_millis(600);
+        let report = run(args).await.expect("the run itself completes");
+        assert_eq!(report.snapshots_expected, 0, "nothing delivered");
+        assert!(report.server.is_none(), "no metrics without a server");
+        assert!(
+            report.errors.keys().any(|k| k.contains("connect")),
+            "connect errors counted: {:?}",
+            report.errors
+        );
+        assert!(
+            !report.breaches(&Default::default()).is_empty(),
+            "a run without snapshots fails"
+        );
+    }
+}
