@@ -36,7 +36,11 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-async fn run(backend: &'static str, database_url: Option<String>, records: i64) -> anyhow::Result<Figures> {
+async fn run(
+    backend: &'static str,
+    database_url: Option<String>,
+    records: i64,
+) -> anyhow::Result<Figures> {
     let dir = tempfile::tempdir()?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
@@ -54,14 +58,24 @@ async fn run(backend: &'static str, database_url: Option<String>, records: i64) 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let srv = Server::start_on(config, listener, Clock::default()).await?;
     let store: Store = srv.state.store.clone();
-    let board = srv.state.leaderboards.get("score").expect("score board").clone();
+    let board = srv
+        .state
+        .leaderboards
+        .get("score")
+        .expect("score board")
+        .clone();
 
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let started = Instant::now();
     let now = srv.state.clock.now_ms();
     let mut batch = Vec::with_capacity(50_000);
     for id in 1..=records {
-        batch.push((id, format!("p{id}"), rng.random_range(0..100_000i64), now - rng.random_range(0..1_000_000_000i64)));
+        batch.push((
+            id,
+            format!("p{id}"),
+            rng.random_range(0..100_000i64),
+            now - rng.random_range(0..1_000_000_000i64),
+        ));
         if batch.len() == 50_000 {
             store.import_board_records(&board, 0, &batch).await?;
             batch.clear();
@@ -88,18 +102,31 @@ async fn run(backend: &'static str, database_url: Option<String>, records: i64) 
         }
     };
     // The first rank read builds the rank index from the database.
-    let first_rank_ms = get(format!("/v1/leaderboards/score/accounts/{}", records / 2)).await?.as_secs_f64() * 1000.0;
+    let first_rank_ms = get(format!("/v1/leaderboards/score/accounts/{}", records / 2))
+        .await?
+        .as_secs_f64()
+        * 1000.0;
 
     let mut top = Histogram::<u64>::new(3)?;
     let mut around = Histogram::<u64>::new(3)?;
     let mut rank = Histogram::<u64>::new(3)?;
-    let record = |h: &mut Histogram<u64>, d: Duration| h.record(d.as_micros() as u64).expect("in range");
+    let record =
+        |h: &mut Histogram<u64>, d: Duration| h.record(d.as_micros() as u64).expect("in range");
     for _ in 0..SAMPLES {
-        record(&mut top, get("/v1/leaderboards/score?limit=100".into()).await?);
+        record(
+            &mut top,
+            get("/v1/leaderboards/score?limit=100".into()).await?,
+        );
         let mid = rng.random_range(records / 4..records * 3 / 4).max(1);
-        record(&mut around, get(format!("/v1/leaderboards/score/around/{mid}?limit=11")).await?);
+        record(
+            &mut around,
+            get(format!("/v1/leaderboards/score/around/{mid}?limit=11")).await?,
+        );
         let any = rng.random_range(1..=records);
-        record(&mut rank, get(format!("/v1/leaderboards/score/accounts/{any}")).await?);
+        record(
+            &mut rank,
+            get(format!("/v1/leaderboards/score/accounts/{any}")).await?,
+        );
     }
 
     // Writes: whole match results (16 lines) on every board, as a match end stores them.
@@ -117,18 +144,38 @@ async fn run(backend: &'static str, database_url: Option<String>, records: i64) 
                 deaths: rng.random_range(0..10),
             })
             .collect();
-        store.finish_match(&format!("bench-{m}"), &rows, &boards, srv.state.clock.now_ms()).await?;
+        store
+            .finish_match(
+                &format!("bench-{m}"),
+                &rows,
+                &boards,
+                srv.state.clock.now_ms(),
+            )
+            .await?;
     }
     let matches_per_s = f64::from(matches) / started.elapsed().as_secs_f64();
     srv.shutdown();
     srv.wait().await;
-    Ok(Figures { backend, seed_s, top, around, rank, first_rank_ms, matches_per_s })
+    Ok(Figures {
+        backend,
+        seed_s,
+        top,
+        around,
+        rank,
+        first_rank_ms,
+        matches_per_s,
+    })
 }
 
 fn main() -> anyhow::Result<()> {
     // Criterion passes flags like --bench; this harness takes none.
-    let records: i64 = std::env::var("LB_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let records: i64 = std::env::var("LB_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let mut all = vec![runtime.block_on(run("sqlite", None, records))?];
     match std::env::var("TICKWIRE_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => {
@@ -139,14 +186,27 @@ fn main() -> anyhow::Result<()> {
         }
         _ => eprintln!("PostgreSQL skipped: TICKWIRE_TEST_POSTGRES_URL is not set"),
     }
-    println!("\nleaderboard at {records} records ({SAMPLES} samples each, HTTP on loopback, sequential)");
-    println!("| backend | seed | top-100 p50 / p99 | around-me p50 / p99 | rank p50 / p99 | first rank (index build) | match results written |");
+    println!(
+        "\nleaderboard at {records} records ({SAMPLES} samples each, HTTP on loopback, sequential)"
+    );
+    println!(
+        "| backend | seed | top-100 p50 / p99 | around-me p50 / p99 | rank p50 / p99 | first rank (index build) | match results written |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for f in &all {
         println!(
             "| {} | {:.0} s | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.0} ms | {:.0} matches/s ({:.0} records/s) |",
-            f.backend, f.seed_s, ms(&f.top, 0.5), ms(&f.top, 0.99), ms(&f.around, 0.5), ms(&f.around, 0.99),
-            ms(&f.rank, 0.5), ms(&f.rank, 0.99), f.first_rank_ms, f.matches_per_s, f.matches_per_s * 16.0 * 4.0
+            f.backend,
+            f.seed_s,
+            ms(&f.top, 0.5),
+            ms(&f.top, 0.99),
+            ms(&f.around, 0.5),
+            ms(&f.around, 0.99),
+            ms(&f.rank, 0.5),
+            ms(&f.rank, 0.99),
+            f.first_rank_ms,
+            f.matches_per_s,
+            f.matches_per_s * 16.0 * 4.0
         );
     }
     Ok(())
@@ -156,14 +216,21 @@ async fn fresh_schema(base: &str) -> anyhow::Result<(String, String)> {
     use sqlx::Connection;
     let schema = format!("tw_bench_{:08x}", rand::random::<u32>());
     let mut conn = sqlx::PgConnection::connect(base).await?;
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await?;
     let sep = if base.contains('?') { '&' } else { '?' };
-    Ok((format!("{base}{sep}options=-csearch_path%3D{schema}"), schema))
+    Ok((
+        format!("{base}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    ))
 }
 
 async fn drop_schema(base: &str, schema: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(base).await?;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn).await?;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }

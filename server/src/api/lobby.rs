@@ -157,6 +157,9 @@ pub async fn join_match(
     ticket(&state, &headers, caller.account_id, &match_id).await
 }
 
+/// Quick-join does not send players into a match with less than this left to play.
+const QUICK_JOIN_MIN_REMAINING_MS: i64 = 10_000;
+
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct QuickJoin {
@@ -193,7 +196,7 @@ pub async fn quick_join(
     let now = state.clock.now_ms();
     for candidate in state
         .store
-        .joinable_public_matches(8, wanted.as_deref())
+        .joinable_public_matches(8, wanted.as_deref(), now + QUICK_JOIN_MIN_REMAINING_MS)
         .await?
     {
         if let SeatOutcome::Seated | SeatOutcome::AlreadySeated = state

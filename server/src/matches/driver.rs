@@ -171,12 +171,10 @@ impl Driver {
         };
         let store = self.store.clone();
         let id = self.match_id.clone();
-        let now = (self.now_ms)();
+        let ends_at = (self.now_ms)()
+            + i64::from(self.sim.ticks_remaining()) * 1000 / i64::from(self.settings.tick_rate);
         tokio::spawn(async move {
-            if let Err(e) = store
-                .set_match_state(&id, crate::store::lobby::state::RUNNING, now)
-                .await
-            {
+            if let Err(e) = store.mark_running(&id, ends_at).await {
                 tracing::warn!(match_id = %id, error = %e, "marking match running failed");
             }
         });

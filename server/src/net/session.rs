@@ -60,6 +60,7 @@ pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
         Ok(ok) => ok,
         Err(Refuse(code, reason)) => {
             close_now(&mut write, code, &reason).await;
+            drain_until_closed(&mut reader).await;
             return;
         }
     };
@@ -83,7 +84,22 @@ pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
     }
     // The writer sends whatever close was asked for, then ends.
     let _ = writer_task.await;
+    drain_until_closed(&mut reader).await;
     state.metrics.clients_connected.dec();
+}
+
+/// The closing handshake's second half: read and discard until the client closes too (or a
+/// short time passes). Dropping a socket with unread input makes the kernel send a reset, which
+/// can destroy the close frame (and its reason) before the client reads it.
+async fn drain_until_closed(reader: &mut Reader) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(inbound) = reader.next().await {
+            if matches!(inbound, Inbound::Close { .. }) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// How long a write may make no progress before the client counts as not reading.

@@ -119,20 +119,24 @@ impl Store {
     }
 
     /// Public live matches with a free seat, fullest first (ties: oldest first).
+    /// Matches ending before `ending_after` (ms) are left out: a player sent there would barely
+    /// play.
     pub async fn joinable_public_matches(
         &self,
         limit: i64,
         map: Option<&str>,
+        ending_after: i64,
     ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
-             AND ($3 IS NULL OR map = $3) \
+             AND ($3 IS NULL OR map = $3) AND (ends_at IS NULL OR ends_at > $4) \
              ORDER BY players DESC, created_at ASC, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
             .bind(state::ENDED)
             .bind(limit)
             .bind(map)
+            .bind(ending_after)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
@@ -225,6 +229,18 @@ impl Store {
         }
         tx.commit().await?;
         Ok(removed.rows_affected() > 0)
+    }
+
+    /// Marks a match running until `ends_at` (ms).
+    pub async fn mark_running(&self, match_id: &str, ends_at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE matches SET state = $2, ends_at = $3 WHERE id = $1 AND state <> $4")
+            .bind(match_id)
+            .bind(state::RUNNING)
+            .bind(ends_at)
+            .bind(state::ENDED)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn set_match_state(

@@ -16,8 +16,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, NewAccount};
-pub use lobby::{MatchRow, NewMatch, SeatOutcome, TicketClaim};
 pub use leaderboards::{BoardChanges, RecordRow};
+pub use lobby::{MatchRow, NewMatch, SeatOutcome, TicketClaim};
 pub use results::ResultRow;
 
 #[derive(Debug, thiserror::Error)]
