@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The load benchmark: release server and release bots on this machine, loopback only.
+#
+#   scripts/bench-load.sh                 # everything, appended to BENCHMARKS.md
+#   COUNTS="500 1000" TRANSPORTS=ws DURATION=20s scripts/bench-load.sh
+#   SKIP_SCALE=1 scripts/bench-load.sh    # only the pinned `bench` workload
+#
+# Part 1 (scale): arena matches at 30 Hz, bots at each count, over plain ws and over wss:
+#   delivery, desyncs, tick p99, late ticks, server CPU (from /proc), RSS per client, bytes per
+#   client per second.
+# Part 2 (bench workload): the `bench` map (25 players + 100 drones, everything moves), server
+#   pinned to CPU 0 and bots to CPU 1 with taskset: server CPU microseconds per client-tick and
+#   bytes per client per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-30s}"
+COUNTS="${COUNTS:-500 1000 2000 3000 4000}"
+TRANSPORTS="${TRANSPORTS:-ws wss}"
+BENCH_COUNTS="${BENCH_COUNTS:-100 500 1000}"
+OUT="${OUT:-BENCHMARKS.md}"
+PORT="${PORT:-18500}"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+cargo build --release -q -p server -p bot-client
+secs=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)s','$DURATION'); print(m.group(1) if m else 30)")
+clk=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# start_server DATA TLS PIN -> sets $server_pid
+start_server() {
+  local data=$1 tls=$2 pin=$3
+  mkdir -p "$data"
+  cat >"$data/bench.toml" <<TOML
+[limits]
+guest_logins_per_address_per_minute = 10000000
+auth_attempts_per_address_per_minute = 10000000
+TOML
+  local flags=(--data-dir "$data" --listen "127.0.0.1:$PORT" --config "$data/bench.toml")
+  [ "$tls" = ws ] && flags+=(--no-tls)
+  if [ -n "$pin" ]; then
+    TICKWIRE_LOG=warn taskset -c "$pin" ./target/release/server "${flags[@]}" >"$data/server.log" 2>&1 &
+  else
+    TICKWIRE_LOG=warn ./target/release/server "${flags[@]}" >"$data/server.log" 2>&1 &
+  fi
+  server_pid=$!
+  local scheme=https; [ "$tls" = ws ] && scheme=http
+  base="$scheme://127.0.0.1:$PORT"
+  for _ in $(seq 1 200); do curl -skf "$base/healthz" >/dev/null && return 0; sleep 0.05; done
+  echo "server did not start" >&2; cat "$data/server.log" >&2; exit 1
+}
+
+stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+trap stop_server EXIT
+
+# run_bots N MAP PIN REPORT -> runs in the background, sets $bots_pid
+run_bots() {
+  local n=$1 map=$2 pin=$3 report=$4
+  local flags=(--url "$base" --bots "$n" --duration "$DURATION" --insecure --quiet --report "$report")
+  [ -n "$map" ] && flags+=(--map "$map")
+  if [ -n "$pin" ]; then
+    taskset -c "$pin" ./target/release/bot-client "${flags[@]}" >"$report.log" 2>&1 &
+  else
+    ./target/release/bot-client "${flags[@]}" >"$report.log" 2>&1 &
+  fi
+  bots_pid=$!
+}
+
+# Samples the server between the end of the ramp-up and just before the bots stop.
+measure() {
+  local warm=$1
+  sleep "$warm"
+  cpu0=$(cpu_ticks "$server_pid"); t0=$(date +%s.%N)
+  sleep $((secs - warm - 2))
+  cpu1=$(cpu_ticks "$server_pid"); t1=$(date +%s.%N)
+  rss_end=$(rss_kb "$server_pid"); hwm=$(hwm_kb "$server_pid")
+  wait "$bots_pid" || true
+}
+
+row() { # transport n report rss0
+  python3 - "$@" "$cpu0" "$cpu1" "$t0" "$t1" "$clk" "$hwm" <<'PY'
+import json, sys
+transport, n, report, rss0, cpu0, cpu1, t0, t1, clk, hwm = sys.argv[1:]
+r = json.load(open(report))
+n = int(n); wall = float(t1) - float(t0)
+cpu_s = (int(cpu1) - int(cpu0)) / int(clk)
+srv = r.get("server") or {}
+rss_per = (int(hwm) - int(rss0)) / n
+down = r.get("bytes_down_per_bot_s") or 0
+print(f"| {transport} | {n} | {r.get('delivery_ratio') or 0:.4f} | {r.get('desyncs')} | "
+      f"{srv.get('tick_p99_ms', 'n/a')} | {srv.get('late_ticks', 'n/a')} | {100 * cpu_s / wall:.0f}% | "
+      f"{rss_per:.1f} KB | {down / 1000:.1f} KB/s | {sum((r.get('errors') or {}).values())} |")
+PY
+}
+
+bench_row() { # n report
+  python3 - "$@" "$cpu0" "$cpu1" "$t0" "$t1" "$clk" <<'PY'
+import json, sys
+n, report, cpu0, cpu1, t0, t1, clk = sys.argv[1:]
+r = json.load(open(report))
+n = int(n); wall = float(t1) - float(t0)
+cpu_us = (int(cpu1) - int(cpu0)) / int(clk) * 1e6
+ticks = 30 * wall
+down = r.get("bytes_down_per_bot_s") or 0
+print(f"| {n} | {cpu_us / (n * ticks):.2f} µs | {100 * cpu_us / 1e6 / wall:.0f}% | {down / 1000:.1f} KB/s | "
+      f"{r.get('delivery_ratio') or 0:.4f} | {r.get('desyncs')} |")
+PY
+}
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB"
+{
+  echo
+  echo "## Load run $(date -u +%F) — $machine"
+  echo
+  echo "\`scripts/bench-load.sh\` (DURATION=$DURATION). Server and bots share the machine's cores."
+} >>"$OUT"
+
+if [ -z "${SKIP_SCALE:-}" ]; then
+  {
+    echo
+    echo "### Scale: arena, 30 Hz, bots on the same machine"
+    echo
+    echo "| transport | bots | delivery | desyncs | tick p99 (ms) | late ticks | server CPU | server RSS per client | bytes per client | errors |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+  } >>"$OUT"
+  for transport in $TRANSPORTS; do
+    for n in $COUNTS; do
+      data=$(mktemp -d)
+      start_server "$data" "$transport" ""
+      rss0=$(rss_kb "$server_pid")
+      run_bots "$n" "" "" "$data/report.json"
+      measure $((secs / 3))
+      stop_server
+      row "$transport" "$n" "$data/report.json" "$rss0" | tee -a "$OUT"
+      rm -rf "$data"
+    done
+  done
+fi
+
+{
+  echo
+  echo "### The bench workload: 25 players + 100 drones per match, server on CPU 0, bots on CPU 1"
+  echo
+  echo "| clients | server CPU per client-tick | server CPU | bytes per client | delivery | desyncs |"
+  echo "|---|---|---|---|---|---|"
+} >>"$OUT"
+for n in $BENCH_COUNTS; do
+  data=$(mktemp -d)
+  start_server "$data" ws 0
+  run_bots "$n" bench 1 "$data/report.json"
+  measure $((secs / 3))
+  stop_server
+  bench_row "$n" "$data/report.json" | tee -a "$OUT"
+  rm -rf "$data"
+done
