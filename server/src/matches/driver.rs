@@ -142,6 +142,9 @@ pub(crate) struct Driver {
     pub(crate) shutdown: CancellationToken,
     pub(crate) now_ms: Arc<dyn Fn() -> i64 + Send + Sync>,
     pub(crate) leaderboards: Arc<crate::leaderboards::Leaderboards>,
+    /// The server's main runtime: database work runs there, where its connections live, while
+    /// this driver runs on the tick thread.
+    pub(crate) io: tokio::runtime::Handle,
 }
 
 /// The driver's own state, apart from its inputs.
@@ -173,7 +176,7 @@ impl Driver {
         let id = self.match_id.clone();
         let ends_at = (self.now_ms)()
             + i64::from(self.sim.ticks_remaining()) * 1000 / i64::from(self.settings.tick_rate);
-        tokio::spawn(async move {
+        self.io.spawn(async move {
             if let Err(e) = store.mark_running(&id, ends_at).await {
                 tracing::warn!(match_id = %id, error = %e, "marking match running failed");
             }
@@ -303,7 +306,7 @@ impl Driver {
             .push(Event::PlayerLeft { player: player_id });
         let store = self.store.clone();
         let match_id = self.match_id.clone();
-        tokio::spawn(async move {
+        self.io.spawn(async move {
             if let Err(e) = store.release_seat(&match_id, seat.account_id).await {
                 tracing::warn!(%match_id, error = %e, "releasing a seat failed");
             }
@@ -535,17 +538,24 @@ impl Driver {
             })
             .collect();
         // Stored before anyone is told, so a client that saw MatchEnd can read them back.
-        if let Err(e) = self
-            .store
-            .finish_match(
-                &self.match_id,
-                &rows,
-                self.leaderboards.boards(),
-                (self.now_ms)(),
-            )
-            .await
-        {
-            tracing::error!(match_id = %self.match_id, error = %e, "storing match results failed");
+        let (store, match_id, boards, now) = (
+            self.store.clone(),
+            self.match_id.clone(),
+            self.leaderboards.boards().to_vec(),
+            (self.now_ms)(),
+        );
+        let stored = self
+            .io
+            .spawn(async move { store.finish_match(&match_id, &rows, &boards, now).await })
+            .await;
+        match stored {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(match_id = %self.match_id, error = %e, "storing match results failed");
+            }
+            Err(e) => {
+                tracing::error!(match_id = %self.match_id, error = %e, "the results task failed");
+            }
         }
         let msg: bytes::Bytes =
             codec::encode_server(&ServerMessage::MatchEnd(MatchEnd { results })).into();

@@ -155,6 +155,54 @@ struct Inner {
     leaderboards: Arc<Leaderboards>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    ticks: TickThread,
+}
+
+/// The thread every match's tick driver runs on. Client sessions (thousands of reader and writer
+/// tasks) run on the main runtime; a tick woken by its timer there would queue behind them under
+/// load and start late. On its own thread the OS scheduler gives it the CPU as soon as it wakes.
+#[derive(Debug)]
+struct TickThread {
+    handle: tokio::runtime::Handle,
+    stop: CancellationToken,
+}
+
+impl TickThread {
+    fn start() -> TickThread {
+        let stop = CancellationToken::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let until = stop.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tickwire-ticks".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build();
+                match runtime {
+                    Ok(runtime) => {
+                        let _ = tx.send(Some(runtime.handle().clone()));
+                        runtime.block_on(until.cancelled());
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start the tick thread");
+                        let _ = tx.send(None);
+                    }
+                }
+            });
+        // Without a thread of its own the drivers share the main runtime (still correct, only
+        // less isolated).
+        let handle = spawned
+            .ok()
+            .and_then(|_| rx.recv().ok().flatten())
+            .unwrap_or_else(tokio::runtime::Handle::current);
+        TickThread { handle, stop }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticks.stop.cancel();
+    }
 }
 
 impl Registry {
@@ -177,6 +225,7 @@ impl Registry {
             leaderboards,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            ticks: TickThread::start(),
         }))
     }
 
@@ -247,17 +296,19 @@ impl Registry {
             shutdown: self.0.shutdown.clone(),
             now_ms: Arc::new(move || clock.now_ms()),
             leaderboards: self.0.leaderboards.clone(),
+            io: tokio::runtime::Handle::current(),
         };
         matches.insert(match_id.to_string(), handle.clone());
         drop(matches);
         self.0.metrics.matches_live.inc();
         let registry = self.clone();
         let id = match_id.to_string();
-        self.0.tracker.spawn(async move {
+        let run = self.0.tracker.track_future(async move {
             driver.run().await;
             registry.matches().remove(&id);
             registry.0.metrics.matches_live.dec();
         });
+        self.0.ticks.handle.spawn(run);
         Ok(handle)
     }
 
