@@ -51,6 +51,16 @@ impl Username {
     }
 }
 
+/// A unique-key conflict on an account write means the name is taken.
+fn username_taken(e: crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::Conflict(_) => {
+            ApiError::conflict("username_taken", "that username is taken")
+        }
+        other => other.into(),
+    }
+}
+
 pub(crate) fn check_password(password: &str) -> Result<(), ApiError> {
     if (8..=128).contains(&password.chars().count()) {
         Ok(())
@@ -149,12 +159,7 @@ pub async fn register(
             created_at: state.clock.now_ms(),
         })
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                ApiError::conflict("username_taken", "that username is taken")
-            }
-            other => other.into(),
-        })?;
+        .map_err(username_taken)?;
     Ok((
         StatusCode::CREATED,
         Json(Registered {
@@ -194,12 +199,7 @@ pub async fn upgrade(
         .store
         .upgrade_guest(caller.account_id, username.as_str(), &hash)
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                ApiError::conflict("username_taken", "that username is taken")
-            }
-            other => other.into(),
-        })?;
+        .map_err(username_taken)?;
     let account = upgraded
         .ok_or_else(|| ApiError::conflict("not_a_guest", "only guest accounts can be upgraded"))?;
     Ok(Json(account.into()))

@@ -250,17 +250,7 @@ pub async fn around(
         who.parse()
             .map_err(|_| ApiError::bad_request("invalid_account", "an account id or `me`"))?
     };
-    let own = state
-        .store
-        .board_record(&board.id, season, account_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "record_not_found",
-                "that account has no record on this board",
-            )
-        })?;
-    let rank = own_rank(&state, board, season, account_id).await?;
+    let (own, rank) = record_and_rank(&state, board, season, account_id).await?;
     let above_wanted = (limit - 1) / 2;
     let mut above = state
         .store
@@ -292,6 +282,29 @@ pub async fn around(
     }))
 }
 
+/// An account's current record and its rank; 404 if it has none.
+async fn record_and_rank(
+    state: &AppState,
+    board: &BoardDef,
+    season: i64,
+    account_id: i64,
+) -> Result<(RecordRow, u64), ApiError> {
+    let row = state
+        .store
+        .board_record(&board.id, season, account_id)
+        .await?
+        .ok_or_else(no_record)?;
+    let rank = own_rank(state, board, season, account_id).await?;
+    Ok((row, rank))
+}
+
+fn no_record() -> ApiError {
+    ApiError::not_found(
+        "record_not_found",
+        "that account has no record on this board",
+    )
+}
+
 async fn own_rank(
     state: &AppState,
     board: &BoardDef,
@@ -304,12 +317,7 @@ async fn own_rank(
             ranks.rank(account_id)
         })
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "record_not_found",
-                "that account has no record on this board",
-            )
-        })
+        .ok_or_else(no_record)
 }
 
 /// One account's record and rank.
@@ -323,17 +331,7 @@ pub async fn account(
 ) -> Result<Json<Record>, ApiError> {
     let board = board(&state, &id)?;
     let season = season(&state, board, q.season.as_deref())?;
-    let row = state
-        .store
-        .board_record(&board.id, season, account_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "record_not_found",
-                "that account has no record on this board",
-            )
-        })?;
-    let rank = own_rank(&state, board, season, account_id).await?;
+    let (row, rank) = record_and_rank(&state, board, season, account_id).await?;
     Ok(Json(to_record(row, rank)))
 }
 
