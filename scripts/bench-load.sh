@@ -89,11 +89,12 @@ n = int(n); wall = float(t1) - float(t0)
 cpu_s = (int(cpu1) - int(cpu0)) / int(clk)
 srv = r.get("server") or {}
 fmt = lambda v: "n/a" if v is None else f"{v:.2f}"
+errors = lambda r: ", ".join(f"{k} ×{v}" for k, v in sorted((r.get("errors") or {}).items())) or "0"
 rss_per = (int(hwm) - int(rss0)) / n
 down = r.get("bytes_down_per_bot_s") or 0
 print(f"| {transport} | {n} | {r.get('delivery_ratio') or 0:.4f} | {r.get('desyncs')} | "
       f"{fmt(srv.get('tick_p99_ms'))} | {srv.get('late_ticks', 'n/a')} | {100 * cpu_s / wall:.0f}% | "
-      f"{rss_per:.1f} KB | {down / 1000:.1f} KB/s | {sum((r.get('errors') or {}).values())} |")
+      f"{rss_per:.1f} KB | {down / 1000:.1f} KB/s | {errors(r)} |")
 PY
 }
 
