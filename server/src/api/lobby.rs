@@ -208,19 +208,23 @@ pub async fn quick_join(
         }
     }
     let map = wanted.unwrap_or_else(|| state.assets.game.default_map.clone());
-    let fresh = new_match(&state, &map, true, None).await?;
-    match state
+    let id = format!("m_{}", random_token(9));
+    let fresh = state
         .store
-        .take_seat(&fresh.id, caller.account_id, now)
-        .await?
-    {
-        SeatOutcome::Seated | SeatOutcome::AlreadySeated => {
-            ticket(&state, &headers, caller.account_id, &fresh.id).await
-        }
-        other => Err(ApiError::internal(format!(
-            "seat in a new match refused: {other:?}"
-        ))),
-    }
+        .create_match_seated(
+            NewMatch {
+                id: &id,
+                map: &map,
+                public: true,
+                capacity: i64::from(state.assets.capacity(&map)),
+                node_id: Some(&state.node_id),
+                created_by: None,
+                created_at: now,
+            },
+            caller.account_id,
+        )
+        .await?;
+    ticket(&state, &headers, caller.account_id, &fresh.id).await
 }
 
 async fn check_not_banned(state: &AppState, account_id: i64) -> Result<(), ApiError> {

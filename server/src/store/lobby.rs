@@ -90,6 +90,41 @@ impl Store {
         Ok(from_row(&row)?)
     }
 
+    /// Creates a match with `account_id` already in its first seat, in one transaction, so a
+    /// concurrent quick-join cannot fill the new match before its creator sits down.
+    pub async fn create_match_seated(
+        &self,
+        new: NewMatch<'_>,
+        account_id: i64,
+    ) -> Result<MatchRow, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "INSERT INTO matches (id, map, public, capacity, players, state, node_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.id)
+            .bind(new.map)
+            .bind(new.public as i64)
+            .bind(new.capacity)
+            .bind(state::OPEN)
+            .bind(new.node_id)
+            .bind(new.created_by)
+            .bind(new.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO match_seats (match_id, account_id, joined_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new.id)
+        .bind(account_id)
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(from_row(&row)?)
+    }
+
     pub async fn match_by_id(&self, id: &str) -> Result<Option<MatchRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM matches WHERE id = $1");
         let row = sqlx::query(&sql)
