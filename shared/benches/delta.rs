@@ -5,6 +5,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use shared::codec;
+use shared::games::arena::ArenaEntity;
 use shared::{
     Delta, Prediction, World, apply, apply_predicted, diff, diff_predicted, keyframe, sample,
 };
@@ -49,14 +50,13 @@ fn delta_benches(c: &mut Criterion) {
     let moving = sample::world(ENTITIES, ENTITIES);
     let onward = World::from_entities(
         older
-            .entities()
-            .iter()
-            .zip(moving.entities())
+            .entities::<ArenaEntity>()
+            .zip(moving.entities::<ArenaEntity>())
             .map(|((_, o), (id, m))| {
-                let mut e = *m;
+                let mut e = m;
                 e.x += m.x - o.x;
                 e.y += m.y - o.y;
-                (*id, e)
+                (id, e)
             })
             .collect(),
     );

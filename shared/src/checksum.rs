@@ -3,37 +3,27 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::delta::field;
-use crate::world::{EntityKind, World};
+use crate::schema::MAX_FIELDS;
+use crate::world::World;
 
-/// XXH3-64 over a fixed little-endian layout of every entity, in id order. It does not depend on
-/// bincode's encoding or on the platform's endianness, so every client computes the same value.
+/// XXH3-64 over a fixed little-endian layout of every entity (index, version, then every field
+/// as an `i32`), in id order, then the schema's fingerprint. It does not depend on bincode's
+/// encoding or on the platform's endianness, so every client computes the same value.
 pub fn checksum(world: &World) -> u64 {
     let mut hasher = Xxh3::new();
     hasher.update(&(world.len() as u32).to_le_bytes());
-    for (id, e) in world.entities() {
-        let kind: u8 = match e.kind {
-            EntityKind::Player => 0,
-            EntityKind::Projectile => 1,
-            EntityKind::Orb => 2,
-            EntityKind::Drone => 3,
-        };
-        let mut buf = [0u8; 32];
+    let mut buf = [0u8; 8 + 4 * MAX_FIELDS];
+    for (id, row) in world.iter() {
         buf[0..4].copy_from_slice(&id.index.to_le_bytes());
         buf[4..8].copy_from_slice(&id.version.to_le_bytes());
-        buf[8] = kind;
-        buf[9] = e.flags;
-        buf[10..12].copy_from_slice(&e.aim.to_le_bytes());
-        buf[12..16].copy_from_slice(&e.owner.to_le_bytes());
-        buf[16..20].copy_from_slice(&e.x.to_le_bytes());
-        buf[20..24].copy_from_slice(&e.y.to_le_bytes());
-        buf[24..28].copy_from_slice(&e.health.to_le_bytes());
-        buf[28..32].copy_from_slice(&e.score.to_le_bytes());
-        hasher.update(&buf);
+        for (k, v) in row.iter().enumerate() {
+            buf[8 + 4 * k..12 + 4 * k].copy_from_slice(&v.to_le_bytes());
+        }
+        hasher.update(&buf[..8 + 4 * row.len()]);
     }
-    // Ties the layout to the field set: adding a field to the wire changes the mask constant
-    // below and so every checksum, instead of silently leaving the new field unchecked.
-    hasher.update(&[field::FLAGS]);
+    // Ties the layout to the declaration: a field added, renamed or re-ranged changes every
+    // checksum instead of silently leaving the new field unchecked.
+    hasher.update(&world.schema().fingerprint().to_le_bytes());
     hasher.digest()
 }
 
@@ -66,7 +56,7 @@ mod tests {
         let first = checksum(&world);
         assert_eq!(first, checksum(&world.clone()), "deterministic");
         assert_eq!(
-            first, 18436086997558805441,
+            first, 10913348930323022247,
             "pinned checksum of sample::world(3, 0)"
         );
     }

@@ -109,6 +109,7 @@ mod tests {
     use crate::testing::{arb_world_pair, arb_world_triple, world_with};
     use crate::tick::Tick;
     use crate::world::World;
+    use crate::schema::InputValues;
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -121,30 +122,28 @@ mod tests {
             (
                 any::<u16>(),
                 ".{0,40}",
-                proptest::option::of((".{0,40}", arb_tick()))
+                proptest::option::of((".{0,40}", arb_tick())),
+                any::<Option<u64>>(),
             )
-                .prop_map(|(v, t, r)| ClientMessage::Hello(Hello {
+                .prop_map(|(v, t, r, game_hash)| ClientMessage::Hello(Hello {
                     protocol_version: v,
                     ticket: t,
                     resume: r.map(|(reconnect_token, ack_tick)| Resume {
                         reconnect_token,
                         ack_tick
                     }),
+                    game_hash,
                 })),
             (
                 any::<u32>(),
                 arb_tick(),
-                any::<u8>(),
-                any::<u8>(),
-                any::<u16>()
+                vec(any::<i32>(), 0..=crate::schema::MAX_INPUT_FIELDS),
             )
-                .prop_map(|(seq, ack_tick, buttons, move_dir, aim)| {
+                .prop_map(|(seq, ack_tick, values)| {
                     ClientMessage::Input(Input {
                         seq,
                         ack_tick,
-                        buttons,
-                        move_dir,
-                        aim,
+                        values: InputValues::new(&values).expect("at most the maximum"),
                     })
                 }),
             (any::<u32>(), any::<u64>())
@@ -157,12 +156,8 @@ mod tests {
 
     fn arb_event() -> impl Strategy<Value = Event> {
         prop_oneof![
-            (any::<u32>(), any::<u32>())
-                .prop_map(|(killer, victim)| Event::Kill { killer, victim }),
-            (any::<u32>(), any::<u32>())
-                .prop_map(|(player, points)| Event::Pickup { player, points }),
-            any::<u32>().prop_map(|player| Event::Respawn { player }),
-            (any::<u32>(), ".{0,20}").prop_map(|(from, text)| Event::Chat { from, text }),
+            (any::<u16>(), vec(any::<i32>(), 0..6))
+                .prop_map(|(kind, values)| Event::Game { kind, values }),
             (any::<u32>(), ".{0,20}")
                 .prop_map(|(player, name)| Event::PlayerJoined { player, name }),
             any::<u32>().prop_map(|player| Event::PlayerLeft { player }),
@@ -174,18 +169,16 @@ mod tests {
             any::<u32>(),
             any::<i64>(),
             ".{0,16}",
-            any::<i32>(),
-            any::<u32>(),
-            any::<u32>(),
+            any::<i64>(),
+            vec((".{0,8}", any::<i64>()), 0..4),
         )
-            .prop_map(|(player_id, account_id, username, score, kills, deaths)| {
+            .prop_map(|(player_id, account_id, username, score, stats)| {
                 PlayerResult {
                     player_id,
                     account_id,
                     username,
                     score,
-                    kills,
-                    deaths,
+                    stats,
                 }
             })
     }
@@ -193,8 +186,7 @@ mod tests {
     fn arb_server_message() -> impl Strategy<Value = ServerMessage> {
         prop_oneof![
             (
-                any::<u32>(),
-                ".{0,12}",
+                (any::<u32>(), ".{0,12}", ".{0,8}", any::<u64>()),
                 any::<u16>(),
                 ".{0,12}",
                 ".{0,30}",
@@ -204,8 +196,7 @@ mod tests {
             )
                 .prop_map(
                     |(
-                        player_id,
-                        match_id,
+                        (player_id, match_id, game, game_hash),
                         tick_rate,
                         map,
                         reconnect_token,
@@ -216,6 +207,8 @@ mod tests {
                         ServerMessage::Welcome(Welcome {
                             player_id,
                             match_id,
+                            game,
+                            game_hash,
                             tick_rate,
                             map,
                             reconnect_token,
@@ -235,7 +228,10 @@ mod tests {
                 arb_tick(),
                 arb_tick(),
                 any::<u32>(),
-                vec(arb_event(), 0..4),
+                vec(
+                    (any::<u16>(), arb_event()).prop_map(|(ago, event)| TimedEvent { ago, event }),
+                    0..4
+                ),
                 any::<Option<u64>>()
             )
                 .prop_map(
@@ -351,7 +347,7 @@ mod tests {
     #[test]
     fn keyframe_of_a_full_match_fits_the_server_limit() {
         let world = world_with(2000, 0);
-        let bytes = encode_value(&diff(&World::new(), &world));
+        let bytes = encode_value(&diff(&World::new(world.schema()), &world));
         assert!(
             bytes.len() < MAX_SERVER_MESSAGE,
             "2000-entity keyframe is {} B",

@@ -1,8 +1,9 @@
-//! Delta compression between [`World`]s.
+//! Delta compression between [`World`]s of one schema.
 //!
 //! A delta lists removed slots, created entities (in full) and changed entities. A changed entity
-//! carries a field mask and, for each set bit, the field's difference from the value the delta
-//! expects: bincode's zigzag varints put a difference within ±125 in one byte (three up to
+//! carries a field mask and, for each set bit, either the field's new value (fields declared
+//! [`Encoding::Value`]) or its difference from the value the delta expects, wrapped to the
+//! field's width: bincode's zigzag varints put a difference within ±125 in one byte (three up to
 //! ±32767). A keyframe is a delta against the empty world.
 //!
 //! A world holds at most one entity per slot index, so removed and changed entries name only the
@@ -10,19 +11,23 @@
 //! sorted by index and written as gaps: the first entry's index, then each entry's index minus
 //! the previous entry's.
 //!
-//! A delta may also predict positions from a second, older baseline ([`Prediction`]): an entity
-//! present with the same id in both baselines is expected to keep the velocity it had between
-//! them, and its entry carries only the residual. An entity that moved exactly as predicted, and
-//! changed nothing else, has no entry at all. Without prediction the expected value is the
-//! baseline's.
+//! A delta may also predict fields declared [`Encoding::Predicted`] from a second, older
+//! baseline ([`Prediction`]): an entity present with the same id in both baselines is expected
+//! to keep the velocity it had between them, and its entry carries only the residual. An entity
+//! that moved exactly as predicted, and changed nothing else, has no entry at all. Without
+//! prediction the expected value is the baseline's.
+//!
+//! The wire format does not depend on the schema (a created entity lists its non-zero fields by
+//! mask), so a frame decodes without knowing the game; applying it checks every value against
+//! the schema.
 //!
 //! Wire format of a [`Delta`] (bincode varints; `len` counts entries):
 //!
 //! ```text
 //! span: u16 (0 = no prediction)  [ahead: u16, only if span > 0]
 //! removed: len, then per entry: index gap
-//! created: len, then per entry: index gap, version, EntityState
-//! changed: len, then per entry: index gap, mask: u8, then one i32 per set mask bit
+//! created: len, then per entry: index gap, version, mask: u32, one i32 per set mask bit
+//! changed: len, then per entry: index gap, mask: u32 (non-zero), one i32 per set mask bit
 //! ```
 
 use bincode::de::Decoder;
@@ -30,28 +35,15 @@ use bincode::enc::Encoder;
 use bincode::error::{DecodeError, EncodeError};
 use bincode::{Decode, Encode};
 
+use crate::schema::{Encoding, MAX_FIELDS, Schema};
 use crate::tick::Tick;
-use crate::world::{EntityKind, EntityState, NetId, World};
-
-/// Field bits of [`EntityChange::mask`], in wire order.
-pub mod field {
-    pub const KIND: u8 = 1 << 0;
-    pub const OWNER: u8 = 1 << 1;
-    pub const X: u8 = 1 << 2;
-    pub const Y: u8 = 1 << 3;
-    pub const AIM: u8 = 1 << 4;
-    pub const HEALTH: u8 = 1 << 5;
-    pub const SCORE: u8 = 1 << 6;
-    pub const FLAGS: u8 = 1 << 7;
-}
-
-const FIELD_COUNT: usize = 8;
+use crate::world::{NetId, World};
 
 /// Entries a decoder reserves room for before it has read them: a length prefix alone never
 /// allocates more than this (the decoder's limit is claimed on top).
 const PREALLOCATE_AT_MOST: usize = 1024;
 
-/// How a delta predicts positions: from an older baseline, `span` ticks before the baseline, to
+/// How a delta predicts fields: from an older baseline, `span` ticks before the baseline, to
 /// the delta's tick, `ahead` ticks after it. Both sides compute the prediction with
 /// [`Prediction::predict`], in integers, so they agree to the bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,163 +84,64 @@ impl Prediction {
         Tick(baseline.0.wrapping_sub(self.span()))
     }
 
-    /// The state an entity is expected to have `ahead` ticks after `baseline`, given its state
-    /// `older` (`span` ticks before): the position moves on at the velocity it had between them;
-    /// every other field stays.
-    pub fn predict(self, older: &EntityState, baseline: &EntityState) -> EntityState {
-        let mut s = *baseline;
-        s.x = self.extrapolate(older.x, baseline.x);
-        s.y = self.extrapolate(older.y, baseline.y);
-        s
+    /// The row an entity is expected to have `ahead` ticks after `baseline`, given its row
+    /// `older` (`span` ticks before), written into `out`: every predicted field moves on at the
+    /// velocity it had between them; every other field stays.
+    pub fn predict(self, schema: &Schema, older: &[i32], baseline: &[i32], out: &mut [i32]) {
+        out.copy_from_slice(baseline);
+        for (k, f) in schema.fields.iter().enumerate() {
+            if f.encoding == Encoding::Predicted {
+                let (x0, x1) = (f.ty.value(older[k]), f.ty.value(baseline[k]));
+                out[k] = f.ty.wrap(self.extrapolate(x0, x1));
+            }
+        }
     }
 
-    /// `x1 + (x1 - x0) * ahead / span`, in `i64` with truncating division, wrapped to `i32` as
-    /// every position difference on the wire is. |x1 - x0| < 2^33 and ahead < 2^16, so nothing
-    /// overflows.
-    fn extrapolate(self, x0: i32, x1: i32) -> i32 {
-        let moved = i64::from(x1) - i64::from(x0);
-        let step = moved * i64::from(self.ahead) / i64::from(self.span);
-        (i64::from(x1) + step) as i32
+    /// `x1 + (x1 - x0) * ahead / span`, in `i64` with truncating division. |x1 - x0| < 2^33 and
+    /// ahead < 2^16, so nothing overflows; the caller wraps the result into the field's type.
+    fn extrapolate(self, x0: i64, x1: i64) -> i64 {
+        let step = (x1 - x0) * i64::from(self.ahead) / i64::from(self.span);
+        x1 + step
     }
 }
 
-/// What changed in one entity: the mask says which slots of `values` are meaningful. `kind`,
-/// `owner` and `flags` travel as new values; the rest as wrapping differences from the expected
-/// value.
+/// One created or changed entity: which fields it carries (`mask`) and where their values start
+/// in the delta's value list of its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntityChange {
-    /// The slot of the baseline entity this changes.
+pub struct Entry {
+    /// The slot: for a change, of the baseline entity it changes.
     pub index: u32,
-    pub mask: u8,
-    values: [i32; FIELD_COUNT],
+    /// The new entity's version (created entries; 0 in changed ones).
+    pub version: u32,
+    pub mask: u32,
+    at: u32,
 }
 
-impl EntityChange {
-    /// The change from `old` to `new`, or `None` if they are equal.
-    pub fn between(index: u32, old: &EntityState, new: &EntityState) -> Option<EntityChange> {
-        let mut values = [0i32; FIELD_COUNT];
-        let mut mask = 0u8;
-        let mut set = |bit: usize, changed: bool, value: i32| {
-            if changed {
-                mask |= 1 << bit;
-                values[bit] = value;
-            }
-        };
-        set(0, old.kind != new.kind, kind_to_i32(new.kind));
-        set(1, old.owner != new.owner, new.owner as i32);
-        set(2, old.x != new.x, new.x.wrapping_sub(old.x));
-        set(3, old.y != new.y, new.y.wrapping_sub(old.y));
-        set(
-            4,
-            old.aim != new.aim,
-            new.aim.wrapping_sub(old.aim) as i16 as i32,
-        );
-        set(
-            5,
-            old.health != new.health,
-            new.health.wrapping_sub(old.health),
-        );
-        set(6, old.score != new.score, new.score.wrapping_sub(old.score));
-        set(7, old.flags != new.flags, new.flags as i32);
-        (mask != 0).then_some(EntityChange {
-            index,
-            mask,
-            values,
-        })
+impl Entry {
+    pub fn id(&self) -> NetId {
+        NetId::new(self.index, self.version)
     }
 
-    /// Applies this change to the expected state of the same entity.
-    pub fn apply_to(&self, old: &EntityState) -> Result<EntityState, DeltaError> {
-        let mut s = *old;
-        let has = |bit: u8| self.mask & bit != 0;
-        if has(field::KIND) {
-            s.kind = kind_from_i32(self.values[0]).ok_or(DeltaError::BadKind)?;
-        }
-        if has(field::OWNER) {
-            s.owner = self.values[1] as u32;
-        }
-        if has(field::X) {
-            s.x = s.x.wrapping_add(self.values[2]);
-        }
-        if has(field::Y) {
-            s.y = s.y.wrapping_add(self.values[3]);
-        }
-        if has(field::AIM) {
-            s.aim = s.aim.wrapping_add(self.values[4] as i16 as u16);
-        }
-        if has(field::HEALTH) {
-            s.health = s.health.wrapping_add(self.values[5]);
-        }
-        if has(field::SCORE) {
-            s.score = s.score.wrapping_add(self.values[6]);
-        }
-        if has(field::FLAGS) {
-            s.flags = u8::try_from(self.values[7]).map_err(|_| DeltaError::BadFlags)?;
-        }
-        Ok(s)
+    fn count(&self) -> usize {
+        self.mask.count_ones() as usize
     }
-
-    /// The mask and the values it selects; the index is written by the list.
-    fn encode_fields<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
-        self.mask.encode(encoder)?;
-        for (bit, value) in self.values.iter().enumerate() {
-            if self.mask & (1 << bit) != 0 {
-                value.encode(encoder)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn decode_fields<D: Decoder>(index: u32, decoder: &mut D) -> Result<Self, DecodeError> {
-        let mask = u8::decode(decoder)?;
-        if mask == 0 {
-            return Err(DecodeError::Other("entity change with an empty field mask"));
-        }
-        let mut values = [0i32; FIELD_COUNT];
-        for (bit, value) in values.iter_mut().enumerate() {
-            if mask & (1 << bit) != 0 {
-                *value = i32::decode(decoder)?;
-            }
-        }
-        Ok(EntityChange {
-            index,
-            mask,
-            values,
-        })
-    }
-}
-
-fn kind_to_i32(kind: EntityKind) -> i32 {
-    match kind {
-        EntityKind::Player => 0,
-        EntityKind::Projectile => 1,
-        EntityKind::Orb => 2,
-        EntityKind::Drone => 3,
-    }
-}
-
-fn kind_from_i32(v: i32) -> Option<EntityKind> {
-    Some(match v {
-        0 => EntityKind::Player,
-        1 => EntityKind::Projectile,
-        2 => EntityKind::Orb,
-        3 => EntityKind::Drone,
-        _ => return None,
-    })
 }
 
 /// The difference between a baseline world and a current one. Every list is sorted by strictly
 /// increasing slot index.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Delta {
-    /// Set when positions are predicted from an older baseline; see [`apply_predicted`].
+    /// Set when fields are predicted from an older baseline; see [`apply_predicted`].
     pub prediction: Option<Prediction>,
     /// Slots whose baseline entity is gone (removed, or its slot reused: then the new entity is
     /// in `created`).
     pub removed: Vec<u32>,
-    pub created: Vec<(NetId, EntityState)>,
+    /// New entities: the mask names their non-zero fields.
+    pub created: Vec<Entry>,
     /// Changes to baseline entities, against their expected state.
-    pub changed: Vec<EntityChange>,
+    pub changed: Vec<Entry>,
+    created_values: Vec<i32>,
+    changed_values: Vec<i32>,
 }
 
 impl Delta {
@@ -256,6 +149,38 @@ impl Delta {
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.created.is_empty() && self.changed.is_empty()
     }
+
+    /// The values a created entry carries, one per set mask bit.
+    pub fn created_values(&self, entry: &Entry) -> &[i32] {
+        values_of(&self.created_values, entry)
+    }
+
+    /// The values a changed entry carries, one per set mask bit.
+    pub fn changed_values(&self, entry: &Entry) -> &[i32] {
+        values_of(&self.changed_values, entry)
+    }
+
+    fn push_created(&mut self, id: NetId, row: &[i32]) {
+        let at = self.created_values.len() as u32;
+        let mut mask = 0u32;
+        for (k, v) in row.iter().enumerate() {
+            if *v != 0 {
+                mask |= 1 << k;
+                self.created_values.push(*v);
+            }
+        }
+        self.created.push(Entry {
+            index: id.index,
+            version: id.version,
+            mask,
+            at,
+        });
+    }
+}
+
+fn values_of<'a>(values: &'a [i32], entry: &Entry) -> &'a [i32] {
+    let at = entry.at as usize;
+    values.get(at..at + entry.count()).unwrap_or(&[])
 }
 
 impl Encode for Delta {
@@ -274,16 +199,22 @@ impl Encode for Delta {
         }
         let mut gaps = Gaps::default();
         (self.created.len() as u64).encode(encoder)?;
-        for (id, state) in &self.created {
-            gaps.encode(id.index, encoder)?;
-            id.version.encode(encoder)?;
-            state.encode(encoder)?;
+        for entry in &self.created {
+            gaps.encode(entry.index, encoder)?;
+            entry.version.encode(encoder)?;
+            entry.mask.encode(encoder)?;
+            for v in self.created_values(entry) {
+                v.encode(encoder)?;
+            }
         }
         let mut gaps = Gaps::default();
         (self.changed.len() as u64).encode(encoder)?;
-        for change in &self.changed {
-            gaps.encode(change.index, encoder)?;
-            change.encode_fields(encoder)?;
+        for entry in &self.changed {
+            gaps.encode(entry.index, encoder)?;
+            entry.mask.encode(encoder)?;
+            for v in self.changed_values(entry) {
+                v.encode(encoder)?;
+            }
         }
         Ok(())
     }
@@ -299,21 +230,50 @@ impl<Context> Decode<Context> for Delta {
             }),
         };
         let removed = decode_list(decoder, |index, _| Ok(index))?;
+        let mut created_values = Vec::new();
         let created = decode_list(decoder, |index, decoder| {
             let version = u32::decode(decoder)?;
-            Ok((NetId::new(index, version), EntityState::decode(decoder)?))
+            decode_entry(index, version, false, &mut created_values, decoder)
         })?;
-        let changed = decode_list(decoder, EntityChange::decode_fields)?;
+        let mut changed_values = Vec::new();
+        let changed = decode_list(decoder, |index, decoder| {
+            decode_entry(index, 0, true, &mut changed_values, decoder)
+        })?;
         Ok(Delta {
             prediction,
             removed,
             created,
             changed,
+            created_values,
+            changed_values,
         })
     }
 }
 
 bincode::impl_borrow_decode!(Delta);
+
+fn decode_entry<D: Decoder>(
+    index: u32,
+    version: u32,
+    changed: bool,
+    values: &mut Vec<i32>,
+    decoder: &mut D,
+) -> Result<Entry, DecodeError> {
+    let mask = u32::decode(decoder)?;
+    if changed && mask == 0 {
+        return Err(DecodeError::Other("entity change with an empty field mask"));
+    }
+    let at = values.len() as u32;
+    for _ in 0..mask.count_ones() {
+        values.push(i32::decode(decoder)?);
+    }
+    Ok(Entry {
+        index,
+        version,
+        mask,
+        at,
+    })
+}
 
 /// Writes strictly increasing indexes as gaps from the previous one.
 #[derive(Default)]
@@ -383,14 +343,16 @@ pub enum DeltaError {
     DuplicateEntity,
     #[error("delta both removes and changes one entity")]
     RemovedAndChanged,
-    #[error("delta carries an unknown entity kind")]
-    BadKind,
-    #[error("delta carries flags out of range")]
-    BadFlags,
+    #[error("delta names a field the game does not declare")]
+    UnknownField,
+    #[error("delta carries a value out of its field's declared range")]
+    BadValue,
     #[error("delta predicts from an older baseline that was not given")]
     MissingOlderBaseline,
     #[error("delta predicts for another tick than its snapshot's")]
     WrongTick,
+    #[error("delta worlds are of different games")]
+    WrongSchema,
 }
 
 /// The delta that turns `baseline` into `current`, without prediction.
@@ -398,7 +360,7 @@ pub fn diff(baseline: &World, current: &World) -> Delta {
     diff_inner(None, baseline, current)
 }
 
-/// The delta that turns `baseline` into `current`, predicting positions from `older` as
+/// The delta that turns `baseline` into `current`, predicting fields from `older` as
 /// `prediction` says (`older` is `prediction.span()` ticks before `baseline`, `current`
 /// `prediction.ahead()` ticks after it).
 pub fn diff_predicted(
@@ -411,39 +373,59 @@ pub fn diff_predicted(
 }
 
 fn diff_inner(older: Option<(&World, Prediction)>, baseline: &World, current: &World) -> Delta {
+    let schema = current.schema();
+    debug_assert!(std::ptr::eq(schema, baseline.schema()) || baseline.is_empty());
     let mut delta = Delta {
         prediction: older.map(|(_, p)| p),
         ..Delta::default()
     };
-    let mut expect = Expectation::new(older);
-    let (old, new) = (baseline.entities(), current.entities());
+    let mut expect = Expectation::new(schema, older);
+    let (old, new) = (baseline.ids(), current.ids());
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         match (old.get(i), new.get(j)) {
-            (Some((oid, o)), Some((nid, n))) if oid.index == nid.index => {
+            (Some(oid), Some(nid)) if oid.index == nid.index => {
                 if oid == nid {
-                    let expected = expect.state(*oid, o);
-                    if let Some(change) = EntityChange::between(oid.index, &expected, n) {
-                        delta.changed.push(change);
+                    let expected = expect.row(*oid, baseline.row(i));
+                    let now = current.row(j);
+                    if expected != now {
+                        let at = delta.changed_values.len() as u32;
+                        let mut mask = 0u32;
+                        for (k, f) in schema.fields.iter().enumerate() {
+                            let (e, n) = (expected[k], now[k]);
+                            if e != n {
+                                mask |= 1 << k;
+                                delta.changed_values.push(match f.encoding {
+                                    Encoding::Value => n,
+                                    Encoding::Diff | Encoding::Predicted => f.ty.diff(e, n),
+                                });
+                            }
+                        }
+                        delta.changed.push(Entry {
+                            index: oid.index,
+                            version: 0,
+                            mask,
+                            at,
+                        });
                     }
                 } else {
                     // The slot was reused: the old entity is gone, a new one is born.
                     delta.removed.push(oid.index);
-                    delta.created.push((*nid, *n));
+                    delta.push_created(*nid, current.row(j));
                 }
                 i += 1;
                 j += 1;
             }
-            (Some((oid, _)), Some((nid, _))) if oid.index < nid.index => {
+            (Some(oid), Some(nid)) if oid.index < nid.index => {
                 delta.removed.push(oid.index);
                 i += 1;
             }
-            (Some((oid, _)), None) => {
+            (Some(oid), None) => {
                 delta.removed.push(oid.index);
                 i += 1;
             }
-            (_, Some(created)) => {
-                delta.created.push(*created);
+            (_, Some(nid)) => {
+                delta.push_created(*nid, current.row(j));
                 j += 1;
             }
             (None, None) => unreachable!("loop condition guarantees one side has entities"),
@@ -454,12 +436,11 @@ fn diff_inner(older: Option<(&World, Prediction)>, baseline: &World, current: &W
 
 /// A keyframe: the whole world as a delta against the empty world.
 pub fn keyframe(current: &World) -> Delta {
-    Delta {
-        prediction: None,
-        removed: Vec::new(),
-        created: current.entities().to_vec(),
-        changed: Vec::new(),
+    let mut delta = Delta::default();
+    for (id, row) in current.iter() {
+        delta.push_created(id, row);
     }
+    delta
 }
 
 /// Applies `delta` to `baseline`, giving the world the server diffed against. A delta that
@@ -473,12 +454,15 @@ pub fn apply(baseline: &World, delta: &Delta) -> Result<World, DeltaError> {
 
 /// Applies `delta` to `baseline`, predicting from `older` if the delta says so (otherwise
 /// `older` is not used). Every entity of `baseline` the delta keeps takes its expected state
-/// (with prediction: its predicted position), then its entry, if any.
+/// (with prediction: its predicted fields carried on), then its entry, if any.
 pub fn apply_predicted(
     older: &World,
     baseline: &World,
     delta: &Delta,
 ) -> Result<World, DeltaError> {
+    if delta.prediction.is_some() && !std::ptr::eq(older.schema(), baseline.schema()) {
+        return Err(DeltaError::WrongSchema);
+    }
     apply_inner(delta.prediction.map(|p| (older, p)), baseline, delta)
 }
 
@@ -487,90 +471,137 @@ fn apply_inner(
     baseline: &World,
     delta: &Delta,
 ) -> Result<World, DeltaError> {
+    let schema = baseline.schema();
+    let fields = schema.len();
     let sorted = delta.removed.windows(2).all(|w| w[0] < w[1])
-        && delta
-            .created
-            .windows(2)
-            .all(|w| w[0].0.index < w[1].0.index)
+        && delta.created.windows(2).all(|w| w[0].index < w[1].index)
         && delta.changed.windows(2).all(|w| w[0].index < w[1].index);
     if !sorted {
         return Err(DeltaError::Unsorted);
     }
+    let known = if fields >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << fields) - 1
+    };
+    if delta
+        .created
+        .iter()
+        .chain(&delta.changed)
+        .any(|e| e.mask & !known != 0)
+    {
+        return Err(DeltaError::UnknownField);
+    }
 
-    let mut expect = Expectation::new(older);
-    let mut kept = Vec::with_capacity(baseline.len() + delta.created.len());
+    let mut out = World::with_capacity(schema, baseline.len() + delta.created.len());
+    let mut expect = Expectation::new(schema, older);
     let mut removed = delta.removed.iter().peekable();
     let mut changed = delta.changed.iter().peekable();
-    for (id, state) in baseline.entities() {
-        if removed.next_if(|r| **r == id.index).is_some() {
+    let mut created = delta.created.iter().peekable();
+    let mut row = [0i32; MAX_FIELDS];
+    let row = &mut row[..fields];
+    for (id, state) in baseline.iter() {
+        while let Some(c) = created.next_if(|c| c.index < id.index) {
+            push_created(delta, c, schema, row, &mut out)?;
+        }
+        let gone = removed.next_if(|r| **r == id.index).is_some();
+        if gone {
             if changed.peek().is_some_and(|c| c.index == id.index) {
                 return Err(DeltaError::RemovedAndChanged);
             }
             continue;
         }
-        let expected = expect.state(*id, state);
-        match changed.next_if(|c| c.index == id.index) {
-            Some(change) => kept.push((*id, change.apply_to(&expected)?)),
-            None => kept.push((*id, expected)),
+        if created.peek().is_some_and(|c| c.index == id.index) {
+            return Err(DeltaError::DuplicateEntity);
         }
+        row.copy_from_slice(expect.row(id, state));
+        if let Some(change) = changed.next_if(|c| c.index == id.index) {
+            let mut values = delta.changed_values(change).iter();
+            for (k, f) in schema.fields.iter().enumerate() {
+                if change.mask & (1 << k) == 0 {
+                    continue;
+                }
+                let v = *values.next().ok_or(DeltaError::BadValue)?;
+                row[k] = match f.encoding {
+                    Encoding::Value => v,
+                    Encoding::Diff | Encoding::Predicted => f.ty.add(row[k], v),
+                };
+                if !f.admits(row[k]) {
+                    return Err(DeltaError::BadValue);
+                }
+            }
+        }
+        out.push_unchecked(id, row);
     }
     if removed.next().is_some() || changed.next().is_some() {
         return Err(DeltaError::UnknownEntity);
     }
-
-    // Merge the created entities (sorted) into the kept ones (sorted), one per slot.
-    let mut out = Vec::with_capacity(kept.len() + delta.created.len());
-    let mut created = delta.created.iter().peekable();
-    for entry in kept {
-        while let Some(c) = created.next_if(|c| c.0.index < entry.0.index) {
-            out.push(*c);
-        }
-        if created.peek().is_some_and(|c| c.0.index == entry.0.index) {
-            return Err(DeltaError::DuplicateEntity);
-        }
-        out.push(entry);
+    for c in created {
+        push_created(delta, c, schema, row, &mut out)?;
     }
-    out.extend(created.copied());
-    Ok(World::from_sorted_unchecked(out))
+    Ok(out)
 }
 
-/// The state a delta expects each baseline entity to have before its own entry applies: with
-/// prediction, the position carried on from the older baseline's entity of the same id; without
-/// (or for an entity the older baseline lacks), the baseline state. `diff` and `apply` both ask
-/// it, for baseline entities in increasing index order, so they expect the same.
+/// Expands a created entry into a full row (absent fields are 0) and appends it.
+fn push_created(
+    delta: &Delta,
+    entry: &Entry,
+    schema: &Schema,
+    row: &mut [i32],
+    out: &mut World,
+) -> Result<(), DeltaError> {
+    row.fill(0);
+    let mut values = delta.created_values(entry).iter();
+    for (k, slot) in row.iter_mut().enumerate() {
+        if entry.mask & (1 << k) != 0 {
+            *slot = *values.next().ok_or(DeltaError::BadValue)?;
+        }
+    }
+    if !schema.admits(row) {
+        return Err(DeltaError::BadValue);
+    }
+    out.push_unchecked(entry.id(), row);
+    Ok(())
+}
+
+/// The row a delta expects each baseline entity to have before its own entry applies: with
+/// prediction, the predicted fields carried on from the older baseline's entity of the same id;
+/// without (or for an entity the older baseline lacks), the baseline row. `diff` and `apply` both
+/// ask it, for baseline entities in increasing index order, so they expect the same.
 struct Expectation<'a> {
-    older: &'a [(NetId, EntityState)],
-    prediction: Option<Prediction>,
+    schema: &'a Schema,
+    older: Option<(&'a World, Prediction)>,
+    /// Position in the older world's ids: everything before it has a lower index.
+    at: usize,
+    scratch: [i32; MAX_FIELDS],
 }
 
 impl<'a> Expectation<'a> {
-    fn new(older: Option<(&'a World, Prediction)>) -> Expectation<'a> {
-        match older {
-            Some((world, p)) => Expectation {
-                older: world.entities(),
-                prediction: Some(p),
-            },
-            None => Expectation {
-                older: &[],
-                prediction: None,
-            },
+    fn new(schema: &'a Schema, older: Option<(&'a World, Prediction)>) -> Expectation<'a> {
+        Expectation {
+            schema,
+            // Nothing to predict in a schema without predicted fields.
+            older: older.filter(|_| schema.predicts()),
+            at: 0,
+            scratch: [0; MAX_FIELDS],
         }
     }
 
     /// Called with increasing `id.index`.
-    fn state(&mut self, id: NetId, baseline: &EntityState) -> EntityState {
-        let Some(prediction) = self.prediction else {
-            return *baseline;
+    fn row<'r>(&'r mut self, id: NetId, baseline: &'r [i32]) -> &'r [i32] {
+        let Some((world, prediction)) = self.older else {
+            return baseline;
         };
-        let skip = self
-            .older
-            .iter()
-            .take_while(|(o, _)| o.index < id.index)
-            .count();
-        self.older = &self.older[skip..];
-        match self.older.first() {
-            Some((o, older)) if *o == id => prediction.predict(older, baseline),
-            _ => *baseline,
+        let ids = world.ids();
+        while self.at < ids.len() && ids[self.at].index < id.index {
+            self.at += 1;
+        }
+        if self.at < ids.len() && ids[self.at] == id {
+            let out = &mut self.scratch[..self.schema.len()];
+            prediction.predict(self.schema, world.row(self.at), baseline, out);
+            out
+        } else {
+            baseline
         }
     }
 }
@@ -579,6 +610,8 @@ impl<'a> Expectation<'a> {
 mod tests {
     use super::*;
     use crate::codec;
+    use crate::games::arena::{ArenaEntity, ArenaKind};
+    use crate::schema::Replicated;
     use crate::testing::{arb_world_pair, arb_world_triple, world_with};
     use proptest::prelude::*;
 
@@ -591,8 +624,8 @@ mod tests {
 
         #[test]
         fn keyframe_applies_to_the_empty_world((_, current) in arb_world_pair()) {
-            prop_assert_eq!(apply(&World::new(), &keyframe(&current)), Ok(current.clone()));
-            prop_assert_eq!(diff(&World::new(), &current), keyframe(&current));
+            prop_assert_eq!(apply(&World::new(ArenaEntity::SCHEMA), &keyframe(&current)), Ok(current.clone()));
+            prop_assert_eq!(diff(&World::new(ArenaEntity::SCHEMA), &current), keyframe(&current));
         }
 
         #[test]
@@ -664,7 +697,7 @@ mod tests {
                     .all(|c| other.get_index(c.index).is_some()),
             "a delta naming entities the baseline lacks must fail"
         );
-        let wrong_baseline = World::new();
+        let wrong_baseline = World::new(ArenaEntity::SCHEMA);
         if !delta.changed.is_empty() {
             assert_eq!(
                 apply(&wrong_baseline, &delta),
@@ -692,10 +725,10 @@ mod tests {
     #[test]
     fn unsorted_delta_is_refused() {
         let base = world_with(3, 0);
-        let mut delta = diff(&World::new(), &base);
+        let mut delta = diff(&World::new(ArenaEntity::SCHEMA), &base);
         delta.created.swap(0, 2);
         assert_eq!(
-            apply(&World::new(), &delta),
+            apply(&World::new(ArenaEntity::SCHEMA), &delta),
             Err(DeltaError::Unsorted),
             "unsorted created list"
         );
@@ -714,14 +747,14 @@ mod tests {
 
     #[test]
     fn a_reused_slot_is_a_removal_and_a_creation_of_the_same_index() {
-        let e = EntityState::new(EntityKind::Projectile, 10, 10);
+        let e = ArenaEntity::new(ArenaKind::Projectile, 10, 10);
         let base = World::from_entities(vec![(NetId::new(3, 1), e)]);
         let current = World::from_entities(vec![(NetId::new(3, 2), e)]);
         let delta = diff(&base, &current);
         assert_eq!(delta.removed, vec![3], "old version removed by index");
         assert_eq!(
-            delta.created,
-            vec![(NetId::new(3, 2), e)],
+            delta.created.iter().map(Entry::id).collect::<Vec<_>>(),
+            vec![NetId::new(3, 2)],
             "new version created"
         );
         assert_eq!(apply(&base, &delta), Ok(current), "applies");
@@ -799,14 +832,13 @@ mod tests {
     fn advance(world: &World, ticks: i32, velocity: impl Fn(u32) -> (i32, i32)) -> World {
         World::from_entities(
             world
-                .entities()
-                .iter()
+                .entities::<ArenaEntity>()
                 .map(|(id, e)| {
                     let (dx, dy) = velocity(id.index);
-                    let mut e = *e;
+                    let mut e = e;
                     e.x += dx * ticks;
                     e.y += dy * ticks;
-                    (*id, e)
+                    (id, e)
                 })
                 .collect(),
         )
@@ -838,8 +870,8 @@ mod tests {
 
     #[test]
     fn an_entity_new_since_the_older_baseline_predicts_no_motion() {
-        let e = EntityState::new(EntityKind::Player, 100, 100);
-        let moved = EntityState { x: 150, ..e };
+        let e = ArenaEntity::new(ArenaKind::Player, 100, 100);
+        let moved = ArenaEntity { x: 150, ..e };
         let older = World::from_entities(vec![(NetId::new(1, 1), e)]);
         // Slot 1 reused between the baselines: no velocity carries over.
         let base = World::from_entities(vec![(NetId::new(1, 2), moved)]);
@@ -854,7 +886,9 @@ mod tests {
     #[test]
     fn prediction_arithmetic_truncates_towards_zero_and_wraps() {
         let p = Prediction::new(2, 3).expect("in range");
-        let at = |x0, x1| p.extrapolate(x0, x1);
+        let at = |x0: i32, x1: i32| {
+            crate::schema::FieldType::I32.wrap(p.extrapolate(i64::from(x0), i64::from(x1)))
+        };
         assert_eq!(at(0, 10), 25, "10 over 2 ticks, 3 more: +15");
         assert_eq!(at(0, 5), 12, "7.5 truncates to 7");
         assert_eq!(at(0, -5), -12, "-7.5 truncates to -7");
@@ -878,12 +912,12 @@ mod tests {
                 + f64::from(tick) * 0.02 * f64::from(1 + i % 5);
             let x = (16_000.0 + radius * angle.cos()).round() as i32;
             let y = (16_000.0 + radius * angle.sin()).round() as i32;
-            entities.push((NetId::new(i, 1), EntityState::new(EntityKind::Drone, x, y)));
+            entities.push((NetId::new(i, 1), ArenaEntity::new(ArenaKind::Drone, x, y)));
         }
         for p in 0..25u32 {
             let (vx, vy) = ((p as i32 % 5 - 2) * 37, (p as i32 % 3 - 1) * 53);
-            let mut e = EntityState::new(
-                EntityKind::Player,
+            let mut e = ArenaEntity::new(
+                ArenaKind::Player,
                 2_000 + p as i32 * 900 + vx * tick as i32,
                 9_000 + vy * tick as i32,
             );

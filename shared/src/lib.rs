@@ -1,5 +1,5 @@
-//! The Tickwire protocol crate: realtime messages, the bincode codec, world snapshots, delta
-//! compression, fixed-point quantisation, checksums and asset parsing. No I/O: the server and the
+//! The Tickwire protocol crate: realtime messages, the bincode codec, game declarations
+//! ([`schema`]), world snapshots, delta compression, fixed-point quantisation, checksums and asset parsing. No I/O: the server and the
 //! bot client both build on it, and it is the one place the wire format is written down.
 
 pub mod assets;
@@ -7,9 +7,11 @@ pub mod checksum;
 pub mod close;
 pub mod codec;
 pub mod delta;
+pub mod games;
 pub mod protocol;
 pub mod quant;
 pub mod sample;
+pub mod schema;
 pub mod tick;
 pub mod world;
 
@@ -19,9 +21,9 @@ mod testing;
 pub use checksum::checksum;
 pub use codec::CodecError;
 pub use delta::{
-    Delta, DeltaError, EntityChange, Prediction, apply, apply_predicted, diff, diff_predicted,
-    keyframe,
+    Delta, DeltaError, Entry, Prediction, apply, apply_predicted, diff, diff_predicted, keyframe,
 };
 pub use protocol::*;
 pub use tick::Tick;
-pub use world::{EntityKind, EntityState, NetId, World};
+pub use schema::{GameProtocol, InputValues, NetEvent, Replicated, Scalar, Schema};
+pub use world::{NetId, World};

@@ -4,22 +4,13 @@
 use bincode::{Decode, Encode};
 
 use crate::delta::Delta;
+use crate::schema::InputValues;
 use crate::tick::Tick;
 
-/// Bumped on any change to the wire format. A client with another version is refused at `Hello`.
-pub const PROTOCOL_VERSION: u16 = 2;
-
-/// Bits of [`Input::buttons`].
-pub mod buttons {
-    pub const FIRE: u8 = 1 << 0;
-    pub const DASH: u8 = 1 << 1;
-    /// Every defined bit; the server rejects inputs with others set.
-    pub const ALL: u8 = FIRE | DASH;
-}
-
-/// Movement directions of [`Input::move_dir`]: 0 is "stand still", 1..=8 are the eight compass
-/// directions clockwise from east.
-pub const MOVE_DIRECTIONS: u8 = 8;
+/// Bumped on any change to the framing shared by every game. A client with another version is
+/// refused at `Hello`; what differs between games is checked by the game's protocol hash
+/// ([`crate::schema::GameProtocol::hash`]).
+pub const PROTOCOL_VERSION: u16 = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Client → server
@@ -42,6 +33,9 @@ pub struct Hello {
     pub ticket: String,
     /// Set to resume a dropped session instead of joining.
     pub resume: Option<Resume>,
+    /// The [`crate::schema::GameProtocol::hash`] of the game this client was built for; a
+    /// match of a game with another hash refuses it. `None` skips the check.
+    pub game_hash: Option<u64>,
 }
 
 /// Resuming a session after a dropped connection.
@@ -59,9 +53,8 @@ pub struct Input {
     pub seq: u32,
     /// The newest snapshot the client has applied: the baseline for its next delta.
     pub ack_tick: Tick,
-    pub buttons: u8,
-    pub move_dir: u8,
-    pub aim: u16,
+    /// One value per field of the game's declared input, checked against its ranges.
+    pub values: InputValues,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -92,6 +85,9 @@ pub enum ServerMessage {
 pub struct Welcome {
     pub player_id: u32,
     pub match_id: String,
+    /// The game this match plays, and the hash of its declarations.
+    pub game: String,
+    pub game_hash: u64,
     pub tick_rate: u16,
     pub map: String,
     /// Present this in [`Resume`] to take this player back after a dropped connection.
@@ -125,18 +121,26 @@ pub struct SnapshotHeader {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]
 pub struct SnapshotBody {
     pub delta: Delta,
-    /// What happened this tick, in the order it happened.
-    pub events: Vec<Event>,
+    /// Every event since the baseline's tick (the tick of a keyframe only), oldest first. A
+    /// client that skipped snapshots still gets each one; one that saw some already drops those
+    /// whose tick it has passed.
+    pub events: Vec<TimedEvent>,
     /// [`crate::checksum::checksum`] of the world after applying this delta, on some ticks.
     pub checksum: Option<u64>,
 }
 
+/// An event and the tick it happened on, `ago` ticks before the snapshot's.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct TimedEvent {
+    pub ago: u16,
+    pub event: Event,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub enum Event {
-    Kill { killer: u32, victim: u32 },
-    Pickup { player: u32, points: u32 },
-    Respawn { player: u32 },
-    Chat { from: u32, text: String },
+    /// An event of the match's game: its declared kind and fields
+    /// ([`crate::schema::NetEvent`]).
+    Game { kind: u16, values: Vec<i32> },
     PlayerJoined { player: u32, name: String },
     PlayerLeft { player: u32 },
 }
@@ -151,7 +155,7 @@ pub struct PlayerResult {
     pub player_id: u32,
     pub account_id: i64,
     pub username: String,
-    pub score: i32,
-    pub kills: u32,
-    pub deaths: u32,
+    pub score: i64,
+    /// The game's declared stats, by name, in declaration order.
+    pub stats: Vec<(String, i64)>,
 }

@@ -6,20 +6,21 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use crate::delta::Prediction;
-use crate::world::{EntityKind, EntityState, NetId, World};
+use crate::games::arena::{ArenaEntity, ArenaKind};
+use crate::world::{NetId, World};
 
 pub(crate) use crate::sample::world as world_with;
 
-pub(crate) fn arb_kind() -> impl Strategy<Value = EntityKind> {
+pub(crate) fn arb_kind() -> impl Strategy<Value = ArenaKind> {
     prop_oneof![
-        Just(EntityKind::Player),
-        Just(EntityKind::Projectile),
-        Just(EntityKind::Orb),
-        Just(EntityKind::Drone),
+        Just(ArenaKind::Player),
+        Just(ArenaKind::Projectile),
+        Just(ArenaKind::Orb),
+        Just(ArenaKind::Drone),
     ]
 }
 
-pub(crate) fn arb_state() -> impl Strategy<Value = EntityState> {
+pub(crate) fn arb_state() -> impl Strategy<Value = ArenaEntity> {
     (
         arb_kind(),
         any::<u32>(),
@@ -28,10 +29,10 @@ pub(crate) fn arb_state() -> impl Strategy<Value = EntityState> {
         any::<u16>(),
         any::<i32>(),
         any::<i32>(),
-        any::<u8>(),
+        0u8..=7,
     )
         .prop_map(
-            |(kind, owner, x, y, aim, health, score, flags)| EntityState {
+            |(kind, owner, x, y, aim, health, score, flags)| ArenaEntity {
                 kind,
                 owner,
                 x,
@@ -51,7 +52,7 @@ pub(crate) fn arb_id() -> impl Strategy<Value = NetId> {
 }
 
 pub(crate) fn arb_world() -> impl Strategy<Value = World> {
-    vec((arb_id(), arb_state()), 0..48).prop_map(World::from_entities)
+    vec((arb_id(), arb_state()), 0..48).prop_map(World::from_entities::<ArenaEntity>)
 }
 
 /// What a churn step does to one entity.
@@ -61,14 +62,14 @@ pub(crate) enum Churn {
     Remove,
     /// Moves by this much, whatever the ticks.
     Move(i32, i32),
-    Replace(EntityState),
+    Replace(ArenaEntity),
     /// Moves at this velocity per tick: a straight line across steps.
     Glide(i32, i32),
 }
 
 impl Churn {
     /// The entity after this step of `ticks` ticks, or `None` if removed.
-    fn step(&self, (id, e): (NetId, EntityState), ticks: i32) -> Option<(NetId, EntityState)> {
+    fn step(&self, (id, e): (NetId, ArenaEntity), ticks: i32) -> Option<(NetId, ArenaEntity)> {
         let mut e = e;
         match *self {
             Churn::Keep => {}
@@ -109,10 +110,9 @@ pub(crate) fn arb_world_pair() -> impl Strategy<Value = (World, World)> {
         )
             .prop_map(|(base, churn, added)| {
                 let mut next: Vec<_> = base
-                    .entities()
-                    .iter()
+                    .entities::<ArenaEntity>()
                     .zip(churn)
-                    .filter_map(|(entry, c)| c.step(*entry, 1))
+                    .filter_map(|(entry, c)| c.step(entry, 1))
                     .collect();
                 next.extend(added);
                 (base, World::from_entities(next))
@@ -141,8 +141,8 @@ pub(crate) fn arb_world_triple() -> impl Strategy<Value = (World, World, World, 
                 // earlier one, as `World::from_entities` does.
                 let mut next_step = BTreeMap::new();
                 let mut base = Vec::new();
-                for (entry, (first, second)) in older.entities().iter().zip(churn) {
-                    if let Some(moved) = first.step(*entry, span as i32) {
+                for (entry, (first, second)) in older.entities::<ArenaEntity>().zip(churn) {
+                    if let Some(moved) = first.step(entry, span as i32) {
                         let second = match (&first, second) {
                             (Churn::Glide(vx, vy), Churn::Glide(..)) => Churn::Glide(*vx, *vy),
                             (_, second) => second,
@@ -157,9 +157,8 @@ pub(crate) fn arb_world_triple() -> impl Strategy<Value = (World, World, World, 
                 }
                 let base = World::from_entities(base);
                 let mut current: Vec<_> = base
-                    .entities()
-                    .iter()
-                    .filter_map(|entry| next_step[&entry.0.index].step(*entry, ahead as i32))
+                    .entities::<ArenaEntity>()
+                    .filter_map(|entry| next_step[&entry.0.index].step(entry, ahead as i32))
                     .collect();
                 current.extend(born_late);
                 let prediction = Prediction::new(span, ahead).expect("small spans are in range");
