@@ -1,17 +1,13 @@
-//! Loads `game.toml` and `maps/*.toml` from the assets directory (parsing and validation live in
-//! `shared::assets`, which does no I/O).
+//! Reads each game's config and maps from the assets directory: `<assets>/<game>/game.toml` and
+//! `<assets>/<game>/maps/*.toml` (a map's name is its file's stem). Parsing and validation are
+//! the game's (see [`crate::game::GameConfig`]); this module does the I/O.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use shared::assets::{AssetError, GameConfig, MapDef, parse_game, parse_map};
+use shared::assets::AssetError;
 
-/// Tuning and every map, by name.
-#[derive(Debug, Clone)]
-pub struct Assets {
-    pub game: GameConfig,
-    pub maps: BTreeMap<String, MapDef>,
-}
+use crate::game::GameConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetsError {
@@ -22,91 +18,103 @@ pub enum AssetsError {
     },
     #[error(transparent)]
     Invalid(#[from] AssetError),
-    #[error("{path}: map name {name:?} is also used by {other}")]
-    DuplicateMap {
+    #[error("{path}: a map name must be ASCII letters, digits, '-' or '_'")]
+    BadMapName { path: PathBuf },
+    #[error("{path}: field `default_map`: no map named {map:?} in {game}/maps/")]
+    MissingDefaultMap {
         path: PathBuf,
-        name: String,
-        other: PathBuf,
+        game: String,
+        map: String,
     },
-    #[error("game.toml: field `default_map`: no map named {0:?} in maps/")]
-    MissingDefaultMap(String),
+    #[error("game declaration: {0}")]
+    Declaration(String),
 }
 
-impl Assets {
-    /// Seats in a match on `map`.
-    pub fn capacity(&self, map: &str) -> u16 {
-        self.maps
-            .get(map)
-            .and_then(|m| m.max_players)
-            .unwrap_or(self.game.players_per_match)
-    }
-
-    pub fn load(dir: &Path) -> Result<Assets, AssetsError> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| AssetsError::Read {
-                path: path.to_path_buf(),
-                source,
+/// Loads one game's config and every map, by name.
+pub(crate) fn load_game<C: GameConfig>(
+    assets: &Path,
+    game: &str,
+) -> Result<(C, BTreeMap<String, C::Map>), AssetsError> {
+    let dir = assets.join(game);
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|source| AssetsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let config_path = dir.join("game.toml");
+    let config = C::parse(&config_path.display().to_string(), &read(&config_path)?)?;
+    let maps_dir = dir.join("maps");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&maps_dir)
+        .map_err(|source| AssetsError::Read {
+            path: maps_dir.clone(),
+            source,
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let mut maps = BTreeMap::new();
+    for path in files {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             })
-        };
-        let game_path = dir.join("game.toml");
-        let game = parse_game(&game_path.display().to_string(), &read(&game_path)?)?;
-        let maps_dir = dir.join("maps");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&maps_dir)
-            .map_err(|source| AssetsError::Read {
-                path: maps_dir.clone(),
-                source,
-            })?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
-        let mut maps = BTreeMap::new();
-        let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for path in files {
-            let map = parse_map(&path.display().to_string(), &read(&path)?)?;
-            if let Some(other) = origin.get(&map.name) {
-                return Err(AssetsError::DuplicateMap {
-                    path,
-                    name: map.name,
-                    other: other.clone(),
-                });
-            }
-            origin.insert(map.name.clone(), path);
-            maps.insert(map.name.clone(), map);
-        }
-        if !maps.contains_key(&game.default_map) {
-            return Err(AssetsError::MissingDefaultMap(game.default_map));
-        }
-        Ok(Assets { game, maps })
+            .ok_or_else(|| AssetsError::BadMapName { path: path.clone() })?
+            .to_string();
+        let map = config.parse_map(&path.display().to_string(), &read(&path)?)?;
+        maps.insert(name, map);
     }
+    if !maps.contains_key(config.default_map()) {
+        return Err(AssetsError::MissingDefaultMap {
+            path: config_path,
+            game: game.to_string(),
+            map: config.default_map().to_string(),
+        });
+    }
+    Ok((config, maps))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::game::GameSet;
 
     fn shipped() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
     }
 
     #[test]
-    fn the_shipped_assets_load() {
-        let assets = Assets::load(&shipped()).expect("shipped assets load");
-        assert!(assets.maps.contains_key("arena"), "arena map present");
-        assert_eq!(assets.game.tick_rate, 30, "30 Hz");
+    fn the_shipped_games_load() {
+        let games = GameSet::shipped().load(&shipped()).expect("shipped assets load");
+        let arena = games.get("arena").expect("arena");
+        assert!(arena.map("arena").is_some(), "arena map present");
+        assert!(arena.map("bench").is_some(), "bench map kept");
+        assert_eq!(arena.tick_rate, 30, "30 Hz");
+        assert!(games.get("cycles").is_some(), "cycles loaded");
+        assert_eq!(
+            games.default_game().map(|g| g.name()),
+            Some("arena"),
+            "arena is the default"
+        );
     }
 
     #[test]
     fn a_broken_map_names_its_file() {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir(dir.path().join("maps")).expect("maps dir");
-        std::fs::copy(shipped().join("game.toml"), dir.path().join("game.toml")).expect("copy");
-        std::fs::write(
-            dir.path().join("maps/arena.toml"),
-            "name = \"arena\"\nwidth = 10.0\n",
-        )
-        .expect("write");
-        let err = Assets::load(dir.path()).unwrap_err().to_string();
+        let arena = dir.path().join("arena");
+        std::fs::create_dir_all(arena.join("maps")).expect("maps dir");
+        std::fs::copy(shipped().join("arena/game.toml"), arena.join("game.toml")).expect("copy");
+        std::fs::write(arena.join("maps/arena.toml"), "width = 10.0\n").expect("write");
+        let err = GameSet::empty()
+            .with::<crate::games::arena::Arena>()
+            .load(dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("arena.toml"), "names the file: {err}");
     }
 }

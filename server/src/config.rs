@@ -51,7 +51,8 @@ pub struct Cli {
     /// A TOML file with any of these settings (lower precedence than flags and environment)
     #[arg(long, env = "TICKWIRE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Directory holding game.toml and maps/ [default: ./assets]
+    /// Directory holding one folder per game (`arena/`, `cycles/`), each with game.toml and
+    /// maps/ [default: ./assets]
     #[arg(long, env = "TICKWIRE_ASSETS")]
     pub assets: Option<PathBuf>,
     /// Base URL clients reach this node at, put in join tickets (e.g. wss://game1.example.com)
@@ -163,6 +164,9 @@ pub struct Config {
     pub signing_key: Option<String>,
     pub limits: Limits,
     pub leaderboards: Vec<crate::leaderboards::BoardDef>,
+    /// The games this server serves (the shipped ones unless a program embedding the server
+    /// registers its own); each loads from `<assets>/<game>/`.
+    pub games: crate::game::GameSet,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +235,7 @@ impl Config {
             } else {
                 file.leaderboards
             },
+            games: crate::game::GameSet::shipped(),
         })
     }
 }

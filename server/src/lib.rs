@@ -6,12 +6,13 @@ pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod game;
+pub mod games;
 pub mod leaderboards;
 pub mod matches;
 pub mod metrics;
 pub mod net;
 pub mod serve;
-pub mod sim;
 pub mod store;
 pub mod tls;
 

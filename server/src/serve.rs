@@ -16,13 +16,14 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::api::{self, AppState, AuthLimiter, Shared};
-use crate::assets::{Assets, AssetsError};
+use crate::assets::AssetsError;
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::clock::Clock;
 use crate::config::{Config, TlsMode};
 use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
+use crate::net::{Realtime, RealtimeParts};
 use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError};
 
@@ -121,8 +122,8 @@ impl Server {
             tracing::error!(error = %e, "server task failed");
         }
         self.state.registry.shutdown().await;
-        self.state.sessions.close();
-        if tokio::time::timeout(Duration::from_secs(10), self.state.sessions.wait())
+        self.state.realtime.sessions.close();
+        if tokio::time::timeout(Duration::from_secs(10), self.state.realtime.sessions.wait())
             .await
             .is_err()
         {
@@ -144,7 +145,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         path: data_dir.clone(),
         source,
     })?;
-    let assets = Assets::load(&config.assets)?;
+    let games = config.games.load(&config.assets)?;
     let url = config
         .database_url
         .clone()
@@ -178,7 +179,6 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     };
 
     let limits = &config.limits;
-    let assets = Arc::new(assets);
     let metrics = Metrics::new();
     let leaderboards = Arc::new(Leaderboards::new(
         config.leaderboards.clone(),
@@ -186,12 +186,20 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     ));
     let registry = Registry::new(
         store.clone(),
-        assets.clone(),
+        games.clone(),
         limits,
         metrics.clone(),
         clock.clone(),
         leaderboards.clone(),
     );
+    let realtime = Realtime::new(RealtimeParts {
+        store: store.clone(),
+        registry: registry.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        limits: limits.clone(),
+        sessions: TaskTracker::new(),
+    });
     let state = AppState::new(Shared {
         store,
         tokens: TokenKeys::new(
@@ -204,7 +212,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
             limits.auth_attempts_per_username_per_minute,
             limits.guest_logins_per_address_per_minute,
         ),
-        assets,
+        games,
         admin_key,
         node_id,
         clock,
@@ -213,7 +221,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         registry,
         leaderboards,
         metrics,
-        sessions: TaskTracker::new(),
+        realtime,
     });
     Ok(Prepared {
         state,

@@ -46,6 +46,9 @@ pub const MATCH_UNAVAILABLE: u16 = 4014;
 pub const BANNED: u16 = 4015;
 /// An input that breaks the rules (values out of range).
 pub const INVALID_INPUT: u16 = 4016;
+/// The client was built for another game, or another version of its declarations (its
+/// `Hello.game_hash` differs from the match's).
+pub const GAME_MISMATCH: u16 = 4017;
 
 /// A short name for a close code, for logs and reports.
 pub fn name(code: u16) -> &'static str {
@@ -72,6 +75,7 @@ pub fn name(code: u16) -> &'static str {
         MATCH_UNAVAILABLE => "match_unavailable",
         BANNED => "banned",
         INVALID_INPUT => "invalid_input",
+        GAME_MISMATCH => "game_mismatch",
         _ => "other",
     }
 }

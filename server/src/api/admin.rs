@@ -132,6 +132,7 @@ pub struct LiveMatches {
 #[derive(Serialize, ToSchema)]
 pub struct LiveMatch {
     pub match_id: String,
+    pub game: String,
     pub map: String,
     pub tick: u32,
     pub ticks_remaining: u32,
@@ -145,13 +146,14 @@ pub struct LivePlayer {
     pub username: String,
     /// False while the player's seat waits out the reconnect grace.
     pub connected: bool,
-    pub score: i32,
+    pub score: i64,
 }
 
 impl From<MatchSummary> for LiveMatch {
     fn from(m: MatchSummary) -> LiveMatch {
         LiveMatch {
             match_id: m.match_id,
+            game: m.game,
             map: m.map,
             tick: m.tick.0,
             ticks_remaining: m.ticks_remaining,
@@ -590,7 +592,7 @@ pub async fn stats(State(state): State<AppState>, _admin: Admin) -> Result<Json<
         players_connected: m.clients_connected.get(),
         players_seated: summaries.iter().map(|s| s.players.len()).sum(),
         tick: TickStats {
-            rate: state.assets.game.tick_rate,
+            rate: state.games.default_game().map_or(0, |g| g.tick_rate),
             count: timing.count,
             mean_ms: timing.mean_s * 1e3,
             p99_ms: timing.quantile(0.99) * 1e3,

@@ -11,11 +11,13 @@ use super::sessions::refuse_banned;
 use super::{ApiError, AppState, Caller, Json};
 use crate::auth::random_token;
 use crate::config::TlsMode;
+use crate::game::GameInfo;
 use crate::store::{MatchRow, NewMatch, SeatOutcome};
 
 #[derive(Serialize, ToSchema)]
 pub struct MatchInfo {
     pub match_id: String,
+    pub game: String,
     pub map: String,
     pub players: i64,
     pub capacity: i64,
@@ -28,6 +30,7 @@ impl From<MatchRow> for MatchInfo {
     fn from(m: MatchRow) -> MatchInfo {
         MatchInfo {
             match_id: m.id,
+            game: m.game,
             map: m.map,
             players: m.players,
             capacity: m.capacity,
@@ -45,7 +48,9 @@ pub struct MatchList {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMatch {
-    /// A map name from the server's assets; the default map if absent.
+    /// A game from `GET /v1/games`; the default game (`arena`) if absent.
+    pub game: Option<String>,
+    /// One of the game's maps; the game's default map if absent.
     pub map: Option<String>,
     /// Listed and quick-joinable; true if absent.
     pub public: Option<bool>,
@@ -62,6 +67,100 @@ pub struct JoinTicket {
     pub expires_in: u32,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct GameList {
+    pub games: Vec<GameSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GameSummary {
+    pub id: String,
+    pub maps: Vec<MapSummary>,
+    pub default_map: String,
+    /// Seats per match on the default map.
+    pub seats: u16,
+    pub tick_rate: u16,
+    /// The hash of the game's declarations (16 hex digits): a client built for it sends it in
+    /// `Hello.game_hash`.
+    pub protocol_hash: String,
+    /// The stats its results carry besides the score; leaderboards can rank any of them.
+    pub stats: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MapSummary {
+    pub name: String,
+    pub seats: u16,
+}
+
+impl From<&GameInfo> for GameSummary {
+    fn from(g: &GameInfo) -> GameSummary {
+        GameSummary {
+            id: g.name().to_string(),
+            maps: g
+                .maps
+                .iter()
+                .map(|m| MapSummary {
+                    name: m.name.clone(),
+                    seats: m.seats,
+                })
+                .collect(),
+            default_map: g.default_map.clone(),
+            seats: g.map(&g.default_map).map_or(0, |m| m.seats),
+            tick_rate: g.tick_rate,
+            protocol_hash: format!("{:016x}", g.hash),
+            stats: g.protocol.stats.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// The games this server serves, with their maps and seats per match.
+#[utoipa::path(get, path = "/v1/games", tag = "lobby",
+    responses((status = 200, body = GameList)))]
+pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
+    Json(GameList {
+        games: state.games.iter().map(GameSummary::from).collect(),
+    })
+}
+
+/// The game and map a request asks for (the defaults where it does not), or a 422 naming what
+/// does not exist.
+fn pick<'a>(
+    state: &'a AppState,
+    game: Option<&str>,
+    map: Option<&str>,
+) -> Result<(&'a GameInfo, String), ApiError> {
+    let info = match game {
+        Some(name) => state.games.get(name).ok_or_else(|| {
+            let known: Vec<&str> = state.games.iter().map(|g| g.name()).collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_game",
+                format!(
+                    "no game named {name:?}; this server serves {}",
+                    known.join(", ")
+                ),
+            )
+        })?,
+        None => state
+            .games
+            .default_game()
+            .ok_or_else(|| ApiError::conflict("no_games", "this server serves no game"))?,
+    };
+    let map = match map {
+        Some(name) if info.map(name).is_none() => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_map",
+                format!("{} has no map named {name:?}", info.name()),
+            ));
+        }
+        Some(name) => name.to_string(),
+        None => info.default_map.clone(),
+    };
+    Ok((info, map))
+}
+
 /// Public matches that have not ended.
 #[utoipa::path(get, path = "/v1/matches", tag = "lobby",
     responses((status = 200, body = MatchList)))]
@@ -76,7 +175,7 @@ pub async fn list_matches(State(state): State<AppState>) -> Result<Json<MatchLis
 #[utoipa::path(post, path = "/v1/matches", tag = "lobby", security(("bearer" = [])),
     request_body = CreateMatch,
     responses((status = 201, body = MatchInfo), (status = 401, body = ErrorBody),
-        (status = 422, description = "unknown map", body = ErrorBody)))]
+        (status = 422, description = "unknown game or map", body = ErrorBody)))]
 pub async fn create_match(
     State(state): State<AppState>,
     caller: Caller,
@@ -84,21 +183,10 @@ pub async fn create_match(
 ) -> Result<(StatusCode, Json<MatchInfo>), ApiError> {
     check_not_banned(&state, caller.account_id).await?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
-    let map = match body.map {
-        Some(name) => {
-            if !state.assets.maps.contains_key(&name) {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_map",
-                    format!("no map named {name:?}"),
-                ));
-            }
-            name
-        }
-        None => state.assets.game.default_map.clone(),
-    };
+    let (game, map) = pick(&state, body.game.as_deref(), body.map.as_deref())?;
     let row = new_match(
         &state,
+        game,
         &map,
         body.public.unwrap_or(true),
         Some(caller.account_id),
@@ -109,6 +197,7 @@ pub async fn create_match(
 
 async fn new_match(
     state: &AppState,
+    game: &GameInfo,
     map: &str,
     public: bool,
     created_by: Option<i64>,
@@ -118,9 +207,10 @@ async fn new_match(
         .store
         .create_match(NewMatch {
             id: &id,
+            game: game.name(),
             map,
             public,
-            capacity: i64::from(state.assets.capacity(map)),
+            capacity: i64::from(game.map(map).map_or(0, |m| m.seats)),
             node_id: Some(&state.node_id),
             created_by,
             created_at: state.clock.now_ms(),
@@ -163,7 +253,10 @@ const QUICK_JOIN_MIN_REMAINING_MS: i64 = 10_000;
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct QuickJoin {
-    /// Only matches on this map (and a new one on it if none has room); any map if absent.
+    /// Only matches of this game; the default game (`arena`) if absent.
+    pub game: Option<String>,
+    /// Only matches on this map (and a new one on it if none has room); any of the game's maps if
+    /// absent.
     pub map: Option<String>,
 }
 
@@ -172,23 +265,16 @@ pub struct QuickJoin {
 #[utoipa::path(post, path = "/v1/matchmaking/quick-join", tag = "lobby", security(("bearer" = [])),
     request_body(content = Option<QuickJoin>),
     responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, description = "unknown map", body = ErrorBody)))]
+        (status = 422, description = "unknown game or map", body = ErrorBody)))]
 pub async fn quick_join(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Option<Json<QuickJoin>>,
 ) -> Result<Json<JoinTicket>, ApiError> {
-    let wanted = body.and_then(|Json(b)| b.map);
-    if let Some(map) = &wanted
-        && !state.assets.maps.contains_key(map)
-    {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_map",
-            format!("no map named {map:?}"),
-        ));
-    }
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let wanted = body.map;
+    let (game, map) = pick(&state, body.game.as_deref(), wanted.as_deref())?;
     check_not_banned(&state, caller.account_id).await?;
     if let Some(current) = state.store.live_seat_of(caller.account_id).await? {
         return ticket(&state, &headers, caller.account_id, &current.id).await;
@@ -196,7 +282,12 @@ pub async fn quick_join(
     let now = state.clock.now_ms();
     for candidate in state
         .store
-        .joinable_public_matches(8, wanted.as_deref(), now + QUICK_JOIN_MIN_REMAINING_MS)
+        .joinable_public_matches(
+            8,
+            game.name(),
+            wanted.as_deref(),
+            now + QUICK_JOIN_MIN_REMAINING_MS,
+        )
         .await?
     {
         if let SeatOutcome::Seated | SeatOutcome::AlreadySeated = state
@@ -207,16 +298,16 @@ pub async fn quick_join(
             return ticket(&state, &headers, caller.account_id, &candidate.id).await;
         }
     }
-    let map = wanted.unwrap_or_else(|| state.assets.game.default_map.clone());
     let id = format!("m_{}", random_token(9));
     let fresh = state
         .store
         .create_match_seated(
             NewMatch {
                 id: &id,
+                game: game.name(),
                 map: &map,
                 public: true,
-                capacity: i64::from(state.assets.capacity(&map)),
+                capacity: i64::from(game.map(&map).map_or(0, |m| m.seats)),
                 node_id: Some(&state.node_id),
                 created_by: None,
                 created_at: now,

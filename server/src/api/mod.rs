@@ -29,15 +29,15 @@ pub use auth::Caller;
 pub use error::{ApiError, Json};
 pub use limits::AuthLimiter;
 
-use crate::assets::Assets;
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::game::Games;
 use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
+use crate::net::Realtime;
 use crate::store::Store;
-use tokio_util::task::TaskTracker;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -48,7 +48,7 @@ pub struct Shared {
     pub store: Store,
     pub tokens: TokenKeys,
     pub config: Config,
-    pub assets: Arc<Assets>,
+    pub games: Games,
     pub limiter: AuthLimiter,
     pub admin_key: String,
     pub node_id: String,
@@ -57,8 +57,14 @@ pub struct Shared {
     pub registry: Registry,
     pub leaderboards: Arc<Leaderboards>,
     pub metrics: Metrics,
-    /// Realtime sessions, so shutdown can wait for them to close their sockets.
-    pub sessions: TaskTracker,
+    /// What realtime sessions use (they get only that, not this whole state).
+    pub realtime: Realtime,
+}
+
+impl axum::extract::FromRef<AppState> for Realtime {
+    fn from_ref(state: &AppState) -> Realtime {
+        state.realtime.clone()
+    }
 }
 
 impl AppState {
@@ -109,6 +115,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::guest))
         .routes(routes!(sessions::refresh))
+        .routes(routes!(lobby::list_games))
         .routes(routes!(lobby::list_matches, lobby::create_match))
         .routes(routes!(lobby::join_match))
         .routes(routes!(lobby::quick_join))

@@ -1,6 +1,6 @@
 //! A match's tick driver: the one task that owns the match's world.
 //!
-//! Each tick, in order: take queued inputs (at most one per player), step the simulation, build
+//! Each tick, in order: take queued inputs (at most one per player), step the game, build
 //! the snapshot, publish it to the history and offer it to every connected client's outbox. It
 //! never awaits a client: inputs arrive through a bounded channel, outboxes never block, and a
 //! client that cannot keep up skips snapshots until it is dropped. Between ticks it handles
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::protocol::{Event, Input, MatchEnd, PlayerResult, ServerMessage, Welcome};
+use shared::schema::GameProtocol;
 use shared::{Tick, close, codec};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -20,8 +21,8 @@ use super::frame::{History, TickFrame};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot};
 use super::schedule::Schedule;
 use super::settings::MatchSettings;
+use crate::game::{AnyGame, JoinInfo};
 use crate::metrics::Metrics;
-use crate::sim::{PlayerInput, Sim};
 use crate::store::{ResultRow, Store};
 
 /// Ticks run back to back to catch up after a stall before the rest are dropped as late.
@@ -83,17 +84,20 @@ pub struct Joined {
     pub conn: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     Full,
     Ended,
     InvalidReconnect,
+    /// The game refused the player, with a reason the client reads.
+    Game(String),
 }
 
 /// A match as the admin API lists it.
 #[derive(Debug, Clone)]
 pub struct MatchSummary {
     pub match_id: String,
+    pub game: String,
     pub map: String,
     pub tick: Tick,
     pub ticks_remaining: u32,
@@ -106,7 +110,7 @@ pub struct PlayerSummary {
     pub account_id: i64,
     pub username: String,
     pub connected: bool,
-    pub score: i32,
+    pub score: i64,
 }
 
 /// A connected client.
@@ -132,7 +136,9 @@ struct Seat {
 pub(crate) struct Driver {
     pub(crate) match_id: String,
     pub(crate) map: String,
-    pub(crate) sim: Sim,
+    pub(crate) game: Box<dyn AnyGame>,
+    /// The game's protocol hash, computed once.
+    pub(crate) game_hash: u64,
     pub(crate) settings: MatchSettings,
     pub(crate) store: Store,
     pub(crate) metrics: Metrics,
@@ -154,8 +160,14 @@ struct Running {
     names: BTreeMap<u32, (i64, String)>,
     next_player_id: u32,
     next_conn: u64,
+    /// The tick last simulated; [`Tick::ZERO`] before the first step.
+    tick: Tick,
     /// Events from commands (joins, leaves) that ride with the next tick's snapshot.
     pending_events: Vec<Event>,
+    /// Every event of the ticks the history holds, oldest first, and the same shared with the
+    /// frames; rebuilt only on a tick that adds or drops one.
+    recent_events: VecDeque<(Tick, Event)>,
+    shared_events: Arc<[(Tick, Event)]>,
     end: Option<(u16, String)>,
 }
 
@@ -169,13 +181,16 @@ impl Driver {
             names: BTreeMap::new(),
             next_player_id: 1,
             next_conn: 1,
+            tick: Tick::ZERO,
             pending_events: Vec::new(),
+            recent_events: VecDeque::new(),
+            shared_events: Vec::new().into(),
             end: None,
         };
         let store = self.store.clone();
         let id = self.match_id.clone();
         let ends_at = (self.now_ms)()
-            + i64::from(self.sim.ticks_remaining()) * 1000 / i64::from(self.settings.tick_rate);
+            + i64::from(self.game.ticks_remaining()) * 1000 / i64::from(self.settings.tick_rate);
         self.io.spawn(async move {
             if let Err(e) = store.mark_running(&id, ends_at).await {
                 tracing::warn!(match_id = %id, error = %e, "marking match running failed");
@@ -197,12 +212,12 @@ impl Driver {
                     }
                     self.metrics.ticks_skipped.inc_by(due.skipped);
                     for _ in 0..due.run {
-                        if self.sim.is_over() {
+                        if self.game.is_over() {
                             break;
                         }
                         self.tick(&mut state);
                     }
-                    if self.sim.is_over() {
+                    if self.game.is_over() {
                         state.end.get_or_insert((close::MATCH_ENDED, "the match is over".into()));
                     }
                 }
@@ -232,27 +247,21 @@ impl Driver {
         }
         for (player_id, seat) in &mut state.seats {
             if let Some(input) = seat.inputs.pop_front() {
-                self.sim.handle_input(
-                    *player_id,
-                    PlayerInput {
-                        buttons: input.buttons,
-                        move_dir: input.move_dir,
-                        aim: input.aim,
-                    },
-                );
+                // Sessions check inputs against the declaration, so the game takes every one.
+                self.game.input(*player_id, &input.values);
                 seat.last_input_seq = input.seq;
             }
         }
 
-        self.sim.step();
-        let tick = self.sim.tick();
         let mut events: Vec<Event> = std::mem::take(&mut state.pending_events);
-        events.extend(self.sim.drain_events());
+        self.game.step(&mut events);
+        state.tick = state.tick.next();
+        let tick = state.tick;
         let with_checksum = tick.0.is_multiple_of(self.settings.checksum_interval);
         let frame = Arc::new(TickFrame::new(
             tick,
-            self.sim.snapshot(),
-            events,
+            self.game.world(),
+            self.recent_events(state, tick, events),
             with_checksum,
         ));
         self.history.push(frame.clone());
@@ -281,6 +290,33 @@ impl Driver {
             .observe(started.elapsed().as_secs_f64());
     }
 
+    /// The events of the ticks a delta may still be against, with this tick's added: shared with
+    /// the previous frame while nothing was added or aged out.
+    fn recent_events(
+        &self,
+        state: &mut Running,
+        tick: Tick,
+        events: Vec<Event>,
+    ) -> Arc<[(Tick, Event)]> {
+        let keep = i32::try_from(self.settings.history_ticks).unwrap_or(i32::MAX);
+        let before = state.recent_events.len();
+        while state
+            .recent_events
+            .front()
+            .is_some_and(|(t, _)| tick.since(*t) >= keep)
+        {
+            state.recent_events.pop_front();
+        }
+        let changed = !events.is_empty() || state.recent_events.len() != before;
+        state
+            .recent_events
+            .extend(events.into_iter().map(|e| (tick, e)));
+        if changed {
+            state.shared_events = state.recent_events.iter().cloned().collect();
+        }
+        state.shared_events.clone()
+    }
+
     /// Releases seats whose reconnect grace ran out.
     fn expire_seats(&mut self, state: &mut Running, now: Instant) {
         let grace = self.settings.reconnect_grace;
@@ -300,7 +336,7 @@ impl Driver {
         let Some(seat) = state.seats.remove(&player_id) else {
             return;
         };
-        self.sim.remove_player(player_id);
+        self.game.leave(player_id);
         state
             .pending_events
             .push(Event::PlayerLeft { player: player_id });
@@ -329,7 +365,7 @@ impl Driver {
                 let player_id = match existing {
                     Some(id) => id,
                     None => {
-                        if state.end.is_some() || self.sim.is_over() {
+                        if state.end.is_some() || self.game.is_over() {
                             let _ = reply.send(Err(Refusal::Ended));
                             return;
                         }
@@ -338,8 +374,15 @@ impl Driver {
                             return;
                         }
                         let id = state.next_player_id;
+                        let who = JoinInfo {
+                            account_id,
+                            username: &username,
+                        };
+                        if let Err(refused) = self.game.join(id, &who) {
+                            let _ = reply.send(Err(Refusal::Game(refused.0)));
+                            return;
+                        }
                         state.next_player_id += 1;
-                        self.sim.add_player(id);
                         state.names.insert(id, (account_id, username.clone()));
                         state.pending_events.push(Event::PlayerJoined {
                             player: id,
@@ -436,7 +479,7 @@ impl Driver {
                 state.end.get_or_insert((close::MATCH_ENDED, reason));
             }
             Command::Describe { reply } => {
-                let results = self.sim.results();
+                let results = self.game.results();
                 let players = state
                     .seats
                     .iter()
@@ -447,15 +490,16 @@ impl Driver {
                         connected: s.link.is_some(),
                         score: results
                             .iter()
-                            .find(|r| r.player_id == *id)
+                            .find(|r| r.player == *id)
                             .map_or(0, |r| r.score),
                     })
                     .collect();
                 let _ = reply.send(MatchSummary {
                     match_id: self.match_id.clone(),
+                    game: self.game.protocol().name.to_string(),
                     map: self.map.clone(),
-                    tick: self.sim.tick(),
-                    ticks_remaining: self.sim.ticks_remaining(),
+                    tick: state.tick,
+                    ticks_remaining: self.game.ticks_remaining(),
                     players,
                 });
             }
@@ -485,23 +529,23 @@ impl Driver {
         if !ack.is_zero() {
             outbox.resume_from(ack);
         }
+        let protocol: &GameProtocol = self.game.protocol();
         let welcome = ServerMessage::Welcome(Welcome {
             player_id,
             match_id: self.match_id.clone(),
+            game: protocol.name.to_string(),
+            game_hash: self.game_hash,
             tick_rate: self.settings.tick_rate,
             map: self.map.clone(),
             reconnect_token: seat.token.clone(),
             reconnect_grace_s: self.settings.reconnect_grace.as_secs() as u16,
-            tick: self.sim.tick(),
-            ticks_remaining: self.sim.ticks_remaining(),
+            tick: state.tick,
+            ticks_remaining: self.game.ticks_remaining(),
         });
         outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
         seat.link = Some(Link { conn, outbox });
         seat.gone_since = None;
         seat.inputs.clear();
-        if !self.sim.has_player(player_id) {
-            self.sim.add_player(player_id);
-        }
         Joined { player_id, conn }
     }
 
@@ -510,19 +554,24 @@ impl Driver {
             .end
             .clone()
             .unwrap_or((close::MATCH_ENDED, "the match is over".into()));
+        let protocol = self.game.protocol();
         let results: Vec<PlayerResult> = self
-            .sim
+            .game
             .results()
             .into_iter()
             .filter_map(|r| {
-                let (account_id, username) = state.names.get(&r.player_id)?.clone();
+                let (account_id, username) = state.names.get(&r.player)?.clone();
                 Some(PlayerResult {
-                    player_id: r.player_id,
+                    player_id: r.player,
                     account_id,
                     username,
                     score: r.score,
-                    kills: r.kills,
-                    deaths: r.deaths,
+                    stats: protocol
+                        .stats
+                        .iter()
+                        .zip(&r.stats)
+                        .map(|(name, v)| (name.to_string(), *v))
+                        .collect(),
                 })
             })
             .collect();
@@ -533,20 +582,24 @@ impl Driver {
                 player_id: r.player_id,
                 username: r.username.clone(),
                 score: r.score,
-                kills: r.kills,
-                deaths: r.deaths,
+                stats: r.stats.clone(),
             })
             .collect();
         // Stored before anyone is told, so a client that saw MatchEnd can read them back.
-        let (store, match_id, boards, now) = (
+        let (store, match_id, game, boards, now) = (
             self.store.clone(),
             self.match_id.clone(),
+            protocol.name,
             self.leaderboards.boards().to_vec(),
             (self.now_ms)(),
         );
         let stored = self
             .io
-            .spawn(async move { store.finish_match(&match_id, &rows, &boards, now).await })
+            .spawn(async move {
+                store
+                    .finish_match(&match_id, game, &rows, &boards, now)
+                    .await
+            })
             .await;
         match stored {
             Ok(Ok(())) => {}
@@ -565,6 +618,6 @@ impl Driver {
                 link.outbox.close(code, reason.clone());
             }
         }
-        tracing::info!(match_id = %self.match_id, tick = %self.sim.tick(), players = state.names.len(), "match ended");
+        tracing::info!(match_id = %self.match_id, tick = %state.tick, players = state.names.len(), "match ended");
     }
 }

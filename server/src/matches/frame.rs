@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use shared::protocol::SnapshotBody;
+use shared::protocol::{SnapshotBody, TimedEvent};
 use shared::{Event, Prediction, Tick, World, codec, diff, diff_predicted, keyframe};
 
 use crate::metrics::Metrics;
@@ -16,7 +16,10 @@ use crate::metrics::Metrics;
 pub struct TickFrame {
     pub tick: Tick,
     pub world: World,
-    pub events: Vec<Event>,
+    /// Every event of the ticks the history holds, up to this one, oldest first: a delta carries
+    /// those after its baseline, so a client that skipped snapshots misses none. Shared with the
+    /// next frames while no event comes or goes.
+    pub events: Arc<[(Tick, Event)]>,
     /// The world's checksum on ticks that carry one.
     pub checksum: Option<u64>,
     /// Encoded bodies by what they are against. In steady play every client acks one of the same
@@ -34,7 +37,12 @@ struct BodyKey {
 }
 
 impl TickFrame {
-    pub fn new(tick: Tick, world: World, events: Vec<Event>, with_checksum: bool) -> TickFrame {
+    pub fn new(
+        tick: Tick,
+        world: World,
+        events: Arc<[(Tick, Event)]>,
+        with_checksum: bool,
+    ) -> TickFrame {
         let checksum = with_checksum.then(|| shared::checksum(&world));
         TickFrame {
             tick,
@@ -82,9 +90,11 @@ impl TickFrame {
             ),
             Some(_) => self.checksum,
         };
+        // A keyframe starts the client over: this tick's events only.
+        let after = baseline.map_or(Tick(self.tick.0.wrapping_sub(1)), |b| b.tick);
         let body = Bytes::from(codec::encode_snapshot_body(&SnapshotBody {
             delta,
-            events: self.events.clone(),
+            events: self.events_after(after),
             checksum,
         }));
         metrics.bodies_encoded.inc();
@@ -96,6 +106,19 @@ impl TickFrame {
         }
         bodies.push((key, body.clone()));
         body
+    }
+
+    /// The events after tick `after`, up to this frame's, each stamped with how many ticks before
+    /// this frame it happened.
+    fn events_after(&self, after: Tick) -> Vec<TimedEvent> {
+        self.events
+            .iter()
+            .filter(|(t, _)| t.since(after) > 0)
+            .map(|(t, event)| TimedEvent {
+                ago: u16::try_from(self.tick.since(*t)).unwrap_or(u16::MAX),
+                event: event.clone(),
+            })
+            .collect()
     }
 
     fn cached(&self, key: BodyKey) -> Option<Bytes> {
@@ -146,14 +169,6 @@ impl History {
         let frame = &frames[frames.len() - 1 - back as usize];
         (frame.tick == tick).then(|| frame.clone())
     }
-
-    pub fn latest(&self) -> Option<Arc<TickFrame>> {
-        self.frames
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .cloned()
-    }
 }
 
 #[cfg(test)]
@@ -165,7 +180,7 @@ mod tests {
         Arc::new(TickFrame::new(
             Tick(tick),
             sample::world(50, moved),
-            vec![],
+            Vec::new().into(),
             tick.is_multiple_of(2),
         ))
     }
@@ -231,7 +246,7 @@ mod tests {
                 })
                 .collect(),
         );
-        Arc::new(TickFrame::new(Tick(tick), world, vec![], true))
+        Arc::new(TickFrame::new(Tick(tick), world, Vec::new().into(), true))
     }
 
     #[test]
@@ -288,6 +303,32 @@ mod tests {
             "a keyframe ignores the older frame"
         );
         assert_eq!(metrics.bodies_encoded.get(), 2, "plain and keyframe only");
+    }
+
+    #[test]
+    fn a_delta_carries_every_event_since_its_baseline_and_a_keyframe_only_its_own() {
+        let metrics = Metrics::new();
+        let left = |player| Event::PlayerLeft { player };
+        let log: Arc<[(Tick, Event)]> =
+            vec![(Tick(3), left(3)), (Tick(4), left(4)), (Tick(6), left(6))].into();
+        let base = frame(4, 0);
+        let current = Arc::new(TickFrame::new(Tick(6), sample::world(50, 3), log, false));
+        let decode = |bytes: Bytes| -> SnapshotBody {
+            codec::decode_value(&bytes, codec::MAX_SERVER_MESSAGE).expect("decodes")
+        };
+        let delta = decode(current.body(Some(&base), None, &metrics));
+        let got: Vec<(u16, Event)> = delta.events.into_iter().map(|e| (e.ago, e.event)).collect();
+        assert_eq!(
+            got,
+            vec![(0, left(6))],
+            "events after baseline tick 4 only, stamped with their age"
+        );
+        let older_base = frame(2, 0);
+        let delta = decode(current.body(Some(&older_base), None, &metrics));
+        let ages: Vec<u16> = delta.events.iter().map(|e| e.ago).collect();
+        assert_eq!(ages, vec![3, 2, 0], "a client two ticks further back gets three");
+        let key = decode(current.body(None, None, &metrics));
+        assert_eq!(key.events.len(), 1, "a keyframe carries its own tick's events");
     }
 
     #[test]

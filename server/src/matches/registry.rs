@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use shared::Tick;
+use shared::schema::GameProtocol;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -13,12 +14,11 @@ use super::driver::{Command, Driver, InputMsg, Joined, MatchSummary, Refusal};
 use super::frame::History;
 use super::outbox::Outbox;
 use super::settings::MatchSettings;
-use crate::assets::Assets;
 use crate::clock::Clock;
 use crate::config::Limits;
+use crate::game::Games;
 use crate::leaderboards::Leaderboards;
 use crate::metrics::Metrics;
-use crate::sim::Sim;
 use crate::store::Store;
 use crate::store::lobby::state;
 
@@ -26,6 +26,11 @@ use crate::store::lobby::state;
 #[derive(Debug, Clone)]
 pub struct MatchHandle {
     pub match_id: String,
+    /// The match's game: sessions check inputs against its declarations and clients' hashes
+    /// against its hash.
+    pub protocol: &'static GameProtocol,
+    pub game_hash: u64,
+    pub tick_rate: u16,
     commands: mpsc::Sender<Command>,
     inputs: mpsc::Sender<InputMsg>,
     pub history: Arc<History>,
@@ -43,6 +48,10 @@ pub enum RegistryError {
     InvalidReconnect,
     #[error("the map {0:?} of this match is not loaded on this node")]
     UnknownMap(String),
+    #[error("the game {0:?} of this match is not served by this node")]
+    UnknownGame(String),
+    #[error("{0}")]
+    Refused(String),
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error(transparent)]
@@ -55,6 +64,7 @@ impl From<Refusal> for RegistryError {
             Refusal::Full => RegistryError::Full,
             Refusal::Ended => RegistryError::Ended,
             Refusal::InvalidReconnect => RegistryError::InvalidReconnect,
+            Refusal::Game(reason) => RegistryError::Refused(reason),
         }
     }
 }
@@ -148,8 +158,8 @@ pub struct Registry(Arc<Inner>);
 struct Inner {
     matches: Mutex<BTreeMap<String, MatchHandle>>,
     store: Store,
-    assets: Arc<Assets>,
-    settings: MatchSettings,
+    games: Games,
+    limits: Limits,
     metrics: Metrics,
     clock: Clock,
     leaderboards: Arc<Leaderboards>,
@@ -208,18 +218,17 @@ impl Drop for Inner {
 impl Registry {
     pub fn new(
         store: Store,
-        assets: Arc<Assets>,
+        games: Games,
         limits: &Limits,
         metrics: Metrics,
         clock: Clock,
         leaderboards: Arc<Leaderboards>,
     ) -> Registry {
-        let settings = MatchSettings::new(&assets.game, limits);
         Registry(Arc::new(Inner {
             matches: Mutex::new(BTreeMap::new()),
             store,
-            assets,
-            settings,
+            games,
+            limits: limits.clone(),
             metrics,
             clock,
             leaderboards,
@@ -259,34 +268,44 @@ impl Registry {
         if row.state == state::ENDED {
             return Err(RegistryError::Ended);
         }
-        let map = self
+        let entry = self
             .0
-            .assets
-            .maps
-            .get(&row.map)
-            .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?;
+            .games
+            .entry(&row.game)
+            .ok_or_else(|| RegistryError::UnknownGame(row.game.clone()))?;
+        let info = entry.info();
+        let seats = info
+            .map(&row.map)
+            .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?
+            .seats;
         let mut matches = self.matches();
         if let Some(handle) = matches.get(match_id) {
             return Ok(handle.clone());
         }
-        let mut settings = self.0.settings.clone();
-        settings.capacity = usize::from(self.0.assets.capacity(&row.map));
+        let settings = MatchSettings::new(info.tick_rate, seats, &self.0.limits);
+        let seed: u64 = rand::random();
+        let game = entry
+            .start(&row.map, seed)
+            .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?;
         let (commands_tx, commands) = mpsc::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(settings.capacity * 8 + 16);
         let history = Arc::new(History::new(settings.history_ticks));
         let handle = MatchHandle {
             match_id: match_id.to_string(),
+            protocol: info.protocol,
+            game_hash: info.hash,
+            tick_rate: info.tick_rate,
             commands: commands_tx,
             inputs: inputs_tx,
             history: history.clone(),
         };
-        let seed: u64 = rand::random();
-        tracing::info!(%match_id, map = %row.map, seed, "match starting");
+        tracing::info!(%match_id, game = %row.game, map = %row.map, seed, "match starting");
         let clock = self.0.clock.clone();
         let driver = Driver {
             match_id: match_id.to_string(),
             map: row.map.clone(),
-            sim: Sim::new(&self.0.assets.game, map, seed),
+            game,
+            game_hash: info.hash,
             settings,
             store: self.0.store.clone(),
             metrics: self.0.metrics.clone(),

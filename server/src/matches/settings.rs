@@ -1,8 +1,6 @@
-//! The knobs of a live match, from the game tuning and the server's limits.
+//! The knobs of a live match, from its game and map and the server's limits.
 
 use std::time::Duration;
-
-use shared::assets::GameConfig;
 
 use crate::config::Limits;
 
@@ -22,11 +20,10 @@ pub struct MatchSettings {
 }
 
 impl MatchSettings {
-    pub fn new(game: &GameConfig, limits: &Limits) -> MatchSettings {
-        let tick_rate = game.tick_rate;
+    pub fn new(tick_rate: u16, seats: u16, limits: &Limits) -> MatchSettings {
         MatchSettings {
             tick_rate,
-            capacity: usize::from(game.players_per_match),
+            capacity: usize::from(seats),
             input_queue: 4,
             max_ticks_behind: limits.max_ticks_behind,
             reconnect_grace: Duration::from_secs_f32(limits.reconnect_grace_s),

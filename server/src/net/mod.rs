@@ -1,17 +1,23 @@
 //! Realtime WebSocket sessions at `/v1/realtime`, served by fastwebsockets through the same
 //! hyper connection (and TLS) as the REST API.
 
-pub mod inbound;
-pub mod session;
-pub mod writer;
+mod inbound;
+mod session;
+mod writer;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tokio_util::task::TaskTracker;
 
-use crate::api::{ApiError, AppState};
+use crate::clock::Clock;
+use crate::config::Limits;
+use crate::matches::Registry;
+use crate::metrics::Metrics;
+use crate::store::Store;
 
 static START: LazyLock<Instant> = LazyLock::new(Instant::now);
 
@@ -20,25 +26,57 @@ pub fn monotonic_us() -> u64 {
     START.elapsed().as_micros() as u64
 }
 
+/// What realtime sessions use: not the whole REST state, so `net` does not depend on `api`.
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Realtime(Arc<RealtimeParts>);
+
+#[derive(Debug)]
+pub struct RealtimeParts {
+    pub store: Store,
+    pub registry: Registry,
+    pub metrics: Metrics,
+    pub clock: Clock,
+    pub limits: Limits,
+    /// Realtime sessions, so shutdown can wait for them to close their sockets.
+    pub sessions: TaskTracker,
+}
+
+impl Realtime {
+    pub fn new(parts: RealtimeParts) -> Realtime {
+        Realtime(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Realtime {
+    type Target = RealtimeParts;
+    fn deref(&self) -> &RealtimeParts {
+        &self.0
+    }
+}
+
+/// A refusal before the upgrade, in the REST error shape.
+fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    (status, axum::Json(body)).into_response()
+}
+
 /// Open a realtime session: upgrade to WebSocket, then send `Hello` with a join ticket (or a
 /// reconnect token) as the first binary message.
 #[utoipa::path(get, path = "/v1/realtime", tag = "realtime",
     responses((status = 101, description = "switching to the WebSocket protocol"),
         (status = 426, description = "not a WebSocket upgrade", body = crate::api::error::ErrorBody)))]
-pub async fn realtime(State(state): State<AppState>, mut req: Request) -> Response {
+pub async fn realtime(State(state): State<Realtime>, mut req: Request) -> Response {
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
-        return ApiError::new(
-            axum::http::StatusCode::UPGRADE_REQUIRED,
+        return refuse(
+            StatusCode::UPGRADE_REQUIRED,
             "upgrade_required",
-            "connect with a WebSocket client",
-        )
-        .into_response();
+            "connect with a WebSocket client".into(),
+        );
     }
     let (response, upgrade) = match fastwebsockets::upgrade::upgrade(&mut req) {
         Ok(pair) => pair,
-        Err(e) => {
-            return ApiError::bad_request("bad_upgrade", e.to_string()).into_response();
-        }
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_upgrade", e.to_string()),
     };
     let sessions = state.sessions.clone();
     sessions.spawn(async move {

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use fastwebsockets::{Frame, WebSocket, WebSocketWrite};
 use hyper_util::rt::TokioIo;
-use shared::protocol::{
-    ClientMessage, Hello, Input, MOVE_DIRECTIONS, Ping, ServerMessage, buttons,
-};
+use shared::protocol::{ClientMessage, Hello, Ping, ServerMessage};
 use shared::{PROTOCOL_VERSION, close, codec};
 use tokio::io::{BufWriter, ReadHalf, WriteHalf};
 use tokio::time::Instant;
@@ -17,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::inbound::{Inbound, InboundError, InboundReader};
 use super::monotonic_us;
 use super::writer::Writer;
-use crate::api::AppState;
+use super::Realtime;
 use crate::matches::outbox::Control;
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
@@ -36,8 +34,8 @@ impl Refuse {
 }
 
 /// Runs a connection from the upgraded socket to its end.
-pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
-    let limits = state.config.limits.clone();
+pub(crate) async fn run(state: Realtime, mut ws: WebSocket<Io>) {
+    let limits = state.limits.clone();
     ws.set_writev(false);
     let (read, write) = ws.split(|io| {
         let (r, w) = tokio::io::split(io);
@@ -72,7 +70,7 @@ pub async fn run(state: AppState, mut ws: WebSocket<Io>) {
         outbox: outbox.clone(),
         history: handle.history.clone(),
         metrics: state.metrics.clone(),
-        stall_timeout: stall_timeout(&state),
+        stall_timeout: stall_timeout(&state, handle.tick_rate),
         done: done.clone(),
     };
     let writer_task = tokio::spawn(writer.run());
@@ -103,9 +101,9 @@ async fn drain_until_closed(reader: &mut Reader) {
 }
 
 /// How long a write may make no progress before the client counts as not reading.
-fn stall_timeout(state: &AppState) -> Duration {
-    let ticks = state.config.limits.max_ticks_behind.max(1);
-    let rate = f64::from(state.assets.game.tick_rate);
+fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
+    let ticks = state.limits.max_ticks_behind.max(1);
+    let rate = f64::from(tick_rate);
     Duration::from_secs_f64((f64::from(ticks) / rate).max(1.0))
 }
 
@@ -119,7 +117,7 @@ async fn close_now(write: &mut Write, code: u16, reason: &str) {
 
 /// Waits for `Hello` and joins or resumes.
 async fn handshake_hello(
-    state: &AppState,
+    state: &Realtime,
     reader: &mut Reader,
 ) -> Result<(MatchHandle, Arc<Outbox>, Joined), Refuse> {
     let first = reader.next().await.map_err(inbound_refusal)?;
@@ -152,6 +150,7 @@ async fn handshake_hello(
         protocol_version,
         ticket,
         resume,
+        game_hash,
     } = hello;
     if protocol_version != PROTOCOL_VERSION {
         return Err(Refuse::new(
@@ -169,6 +168,7 @@ async fn handshake_hello(
             .ok_or_else(|| {
                 Refuse::new(close::INVALID_RECONNECT, "the reconnect token is not valid")
             })?;
+        check_game(&handle, game_hash)?;
         let joined = handle
             .resume(resume.reconnect_token, resume.ack_tick, outbox.clone())
             .await
@@ -232,11 +232,27 @@ async fn handshake_hello(
         .get_or_start(&match_id)
         .await
         .map_err(registry_refusal)?;
+    check_game(&handle, game_hash)?;
     let joined = handle
         .join(account.id, account.username, outbox.clone())
         .await
         .map_err(registry_refusal)?;
     Ok((handle, outbox, joined))
+}
+
+/// Refuses a client built for another game (or other declarations of this one): it would
+/// misread every frame.
+fn check_game(handle: &MatchHandle, client_hash: Option<u64>) -> Result<(), Refuse> {
+    match client_hash {
+        Some(hash) if hash != handle.game_hash => Err(Refuse::new(
+            close::GAME_MISMATCH,
+            format!(
+                "this match plays {} (protocol hash {:016x}); the client was built for {hash:016x}",
+                handle.protocol.name, handle.game_hash
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn registry_refusal(e: RegistryError) -> Refuse {
@@ -249,9 +265,11 @@ fn registry_refusal(e: RegistryError) -> Refuse {
         RegistryError::ShuttingDown => {
             Refuse::new(close::GOING_AWAY, "the server is shutting down")
         }
-        RegistryError::Full | RegistryError::NotFound | RegistryError::UnknownMap(_) => {
-            Refuse::new(close::MATCH_UNAVAILABLE, e.to_string())
-        }
+        RegistryError::Full
+        | RegistryError::NotFound
+        | RegistryError::UnknownMap(_)
+        | RegistryError::UnknownGame(_)
+        | RegistryError::Refused(_) => Refuse::new(close::MATCH_UNAVAILABLE, e.to_string()),
         RegistryError::Store(err) => {
             tracing::error!(error = %err, "starting a match failed");
             Refuse::new(
@@ -292,21 +310,16 @@ impl InputRate {
     }
 }
 
-/// Input values the protocol allows.
-fn input_is_valid(input: &Input) -> bool {
-    input.move_dir <= MOVE_DIRECTIONS && input.buttons & !buttons::ALL == 0
-}
-
 /// Reads until the connection ends. Answers `true` if the client left with `Leave`.
 async fn read_loop(
-    state: &AppState,
+    state: &Realtime,
     reader: &mut Reader,
     handle: &MatchHandle,
     outbox: &Arc<Outbox>,
     joined: &Joined,
     done: &CancellationToken,
 ) -> bool {
-    let limits = &state.config.limits;
+    let limits = &state.limits;
     let idle = Duration::from_secs_f32(limits.idle_timeout_s);
     // One input per tick is normal play; the floor keeps a low configured limit from dropping
     // honest clients of a fast match.
@@ -315,7 +328,7 @@ async fn read_loop(
         count: 0,
         max: limits
             .max_inputs_per_second
-            .max(2 * u32::from(state.assets.game.tick_rate)),
+            .max(2 * u32::from(handle.tick_rate)),
     };
     let mut last_seq: Option<u32> = None;
     loop {
@@ -374,9 +387,13 @@ async fn read_loop(
                     );
                     return false;
                 }
-                if !input_is_valid(&input) {
+                // The game's input declaration says what is valid: its field count and ranges.
+                if !handle.protocol.input.admits(input.values.as_slice()) {
                     state.metrics.clients_dropped.inc();
-                    outbox.close(close::INVALID_INPUT, "input values out of range");
+                    outbox.close(
+                        close::INVALID_INPUT,
+                        format!("input values out of the ranges {} declares", handle.protocol.name),
+                    );
                     return false;
                 }
                 outbox.set_ack(input.ack_tick);

@@ -2,8 +2,8 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use shared::assets::{
-    GameConfig, MapDef, OrbTuning, PlayerTuning, Point, ScoringTuning, Wall, WeaponTuning,
+use super::config::{
+    ArenaConfig, MapDef, OrbTuning, PlayerTuning, Point, ScoringTuning, Wall, WeaponTuning,
     parse_game, parse_map,
 };
 use shared::protocol::buttons;
@@ -15,8 +15,8 @@ use super::*;
 /// At 10 Hz: walk 128 fixed/tick, radius 160; dash 640/tick for 3 ticks, every 10; fire every 5
 /// ticks, projectiles 320/tick, radius 32, for 10 ticks; 3 hits kill; respawn after 10 ticks;
 /// orbs worth 3, back after 20 ticks; a match is 300 ticks.
-fn game() -> GameConfig {
-    GameConfig {
+fn game() -> ArenaConfig {
+    ArenaConfig {
         tick_rate: 10,
         match_length_s: 30.0,
         players_per_match: 8,
@@ -50,7 +50,6 @@ fn game() -> GameConfig {
 /// spawner at (800, 800).
 fn map() -> MapDef {
     MapDef {
-        name: "test".into(),
         width: 1000.0,
         height: 1000.0,
         walls: vec![Wall {
@@ -69,20 +68,20 @@ fn map() -> MapDef {
 const SPAWN: Vec2 = (100 * 16, 900 * 16);
 const RADIUS: i32 = 160;
 
-fn sim() -> Sim {
-    Sim::new(&game(), &map(), 42)
+fn sim() -> Arena {
+    Arena::new(&game(), &map(), 42)
 }
 
 fn fixed(x: i32, y: i32) -> Vec2 {
     (x * 16, y * 16)
 }
 
-fn place(sim: &mut Sim, player_id: u32, pos: Vec2) {
+fn place(sim: &mut Arena, player_id: u32, pos: Vec2) {
     let key = sim.player_key(player_id).expect("player is in the match");
     sim.entities[key].pos = pos;
 }
 
-fn state(sim: &Sim, player_id: u32) -> EntityState {
+fn state(sim: &Arena, player_id: u32) -> EntityState {
     let id = sim
         .player_net_id(player_id)
         .expect("player is in the match");
@@ -106,7 +105,7 @@ fn count(world: &World, kind: EntityKind) -> usize {
 }
 
 /// Steps `n` times, returning every event with its tick.
-fn run(sim: &mut Sim, n: u32) -> Vec<(u32, Event)> {
+fn run(sim: &mut Arena, n: u32) -> Vec<(u32, Event)> {
     let mut events = Vec::new();
     for _ in 0..n {
         sim.step();
@@ -579,11 +578,11 @@ fn input_log(ticks: u32) -> Vec<Vec<Action>> {
 
 /// Plays the log from `seed`; returns the state hash after every tick and the events seen.
 fn replay(seed: u64, log: &[Vec<Action>]) -> (Vec<u64>, Vec<Event>) {
-    let game = GameConfig {
+    let game = ArenaConfig {
         match_length_s: 60.0,
         ..game()
     };
-    let mut sim = Sim::new(&game, &map_with_spawns(), seed);
+    let mut sim = Arena::new(&game, &map_with_spawns(), seed);
     let mut hashes = Vec::new();
     let mut events = Vec::new();
     for actions in log {
@@ -661,8 +660,8 @@ fn replaying_the_same_inputs_from_the_same_seed_gives_the_same_hash_every_tick()
 // ---------------------------------------------------------------------------------------------
 // The shipped assets
 
-fn shipped(map: &str) -> (GameConfig, MapDef) {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
+fn shipped(map: &str) -> (ArenaConfig, MapDef) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/arena");
     let read = |path: String| std::fs::read_to_string(&path).expect("shipped asset readable");
     let game = parse_game("game.toml", &read(format!("{root}/game.toml"))).expect("valid game");
     let map = parse_map(map, &read(format!("{root}/maps/{map}.toml"))).expect("valid map");
@@ -672,7 +671,7 @@ fn shipped(map: &str) -> (GameConfig, MapDef) {
 #[test]
 fn a_full_arena_match_keeps_players_out_of_walls_and_ends() {
     let (game, map) = shipped("arena");
-    let mut sim = Sim::new(&game, &map, 5);
+    let mut sim = Arena::new(&game, &map, 5);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for id in 1..=16 {
         sim.add_player(id);
@@ -718,7 +717,7 @@ fn a_full_arena_match_keeps_players_out_of_walls_and_ends() {
 #[test]
 fn bench_map_drones_all_move_every_tick() {
     let (game, map) = shipped("bench");
-    let mut sim = Sim::new(&game, &map, 1);
+    let mut sim = Arena::new(&game, &map, 1);
     let before = sim.snapshot();
     assert_eq!(count(&before, EntityKind::Drone), 100, "100 drones");
     sim.step();

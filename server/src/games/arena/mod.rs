@@ -1,20 +1,21 @@
-//! The arena game simulation: the game rules and nothing else. Pure and deterministic: no I/O, no
+//! The arena game: the rules and nothing else (its wire declarations are in
+//! [`shared::games::arena`]). Pure and deterministic: no I/O, no
 //! clock, no unseeded randomness, no hash-map iteration and no floats in anything that feeds the
 //! state hash, so a match replayed from its seed and its ordered inputs reaches the same state
-//! hash on every tick. The tick driver in `matches/` owns a [`Sim`] and feeds it.
+//! hash on every tick. The tick driver in `matches/` owns a [`Arena`] and feeds it.
 //!
 //! Coordinates are fixed point ([`shared::quant::POS_SCALE`] steps per world unit) on a screen
 //! whose y axis points down: `(0, 0)` is the arena's top-left corner, aim 0 is east and aims and
 //! `move_dir`s go clockwise.
 
-mod arena;
+mod config;
 mod digest;
 mod drones;
 mod entity;
-mod input;
 mod roster;
 mod trig;
 mod tuning;
+mod walls;
 
 #[cfg(test)]
 mod tests;
@@ -23,35 +24,36 @@ use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use shared::assets::{GameConfig, MapDef};
+use shared::games::arena::{ArenaEntity, ArenaEvent, ArenaInput, PROTOCOL, STATS, flags};
 use shared::quant::pos_to_fixed;
-use shared::world::flags;
-use shared::{Event, NetId, Tick, World};
+use shared::schema::{GameProtocol, Replicated};
+use shared::{NetId, Tick, World};
 use slotmap::SlotMap;
 
-use arena::{Arena, Vec2, circles_touch, part};
+use crate::game::{Events, Game, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter, net_id};
 use digest::Digest;
-use entity::{Body, Entity, EntityKey, Player, Projectile, net_id};
+use entity::{Body, Entity, EntityKey, Player, Projectile};
 use roster::Seat;
 use trig::aim_vector;
 use tuning::Tuning;
+use walls::{Vec2, Walls, circles_touch, part};
 
-pub use input::PlayerInput;
+pub use config::{ArenaConfig, MapDef};
 pub use roster::PlayerScore;
 
 /// One match's world and rules.
 ///
 /// Call order, once per tick, from the match's tick driver:
 ///
-/// 1. [`add_player`](Sim::add_player) / [`remove_player`](Sim::remove_player) for joins and
+/// 1. [`add_player`](Arena::add_player) / [`remove_player`](Arena::remove_player) for joins and
 ///    leaves;
-/// 2. [`handle_input`](Sim::handle_input), at most once per player (a later call replaces an
+/// 2. [`handle_input`](Arena::handle_input), at most once per player (a later call replaces an
 ///    earlier one);
-/// 3. [`step`](Sim::step), which advances to the next tick;
-/// 4. [`drain_events`](Sim::drain_events) and [`snapshot`](Sim::snapshot) (and
-///    [`state_hash`](Sim::state_hash) where determinism is checked).
+/// 3. [`step`](Arena::step), which advances to the next tick;
+/// 4. [`drain_events`](Arena::drain_events) and [`snapshot`](Arena::snapshot) (and
+///    [`state_hash`](Arena::state_hash) where determinism is checked).
 ///
-/// Once [`is_over`](Sim::is_over), `step` does nothing and [`results`](Sim::results) are final.
+/// Once [`is_over`](Arena::is_over), `step` does nothing and [`results`](Arena::results) are final.
 ///
 /// A player without a new input keeps its last one: its `move_dir` and `aim` and its buttons,
 /// which are "held" bits (holding FIRE fires whenever the cooldown allows; holding DASH dashes
@@ -61,9 +63,9 @@ pub use roster::PlayerScore;
 /// a new projectile starts at its owner's centre); projectiles (movement, walls and bounds, hits,
 /// lifetime); orbs (pickups, spawner timers).
 #[derive(Debug, Clone)]
-pub struct Sim {
+pub struct Arena {
     tuning: Tuning,
-    arena: Arena,
+    walls: Walls,
     /// Spawn points in fixed point; never empty.
     spawns: Vec<Vec2>,
     /// The drones' centre in world units.
@@ -77,7 +79,7 @@ pub struct Sim {
     spawners: Vec<Spawner>,
     rng: ChaCha8Rng,
     tick: Tick,
-    events: Vec<Event>,
+    events: Vec<ArenaEvent>,
     /// Scratch buffers reused every step.
     targets: Vec<Target>,
     new_projectiles: Vec<Entity>,
@@ -104,21 +106,17 @@ struct Target {
     hit: bool,
 }
 
-impl Sim {
+impl Arena {
     /// A match at tick 0 with every orb in place and every drone at its start, and no players.
-    /// `game` and `map` are expected to be validated (`shared::assets::parse_*`).
+    /// `game` and `map` are expected to be validated (`config::parse_*`).
     ///
     /// # Panics
     /// If the map has no spawn point (`parse_map` refuses such maps).
-    pub fn new(game: &GameConfig, map: &MapDef, seed: u64) -> Sim {
-        assert!(
-            !map.spawns.is_empty(),
-            "map {} has no spawn point",
-            map.name
-        );
+    pub fn new(game: &ArenaConfig, map: &MapDef, seed: u64) -> Arena {
+        assert!(!map.spawns.is_empty(), "a map without a spawn point");
         let tuning = Tuning::new(game);
-        let arena = Arena::new(map);
-        let reach = arena
+        let walls = Walls::new(map);
+        let reach = walls
             .thinnest_wall()
             .saturating_add(2 * tuning.projectile_radius)
             .min(2 * (tuning.player_radius + tuning.projectile_radius));
@@ -128,7 +126,7 @@ impl Sim {
             .unsigned_abs()
             .div_ceil(max_step.unsigned_abs())
             .max(1) as i32;
-        let mut sim = Sim {
+        let mut sim = Arena {
             spawns: map
                 .spawns
                 .iter()
@@ -147,7 +145,7 @@ impl Sim {
             new_projectiles: Vec::new(),
             expired: Vec::new(),
             tuning,
-            arena,
+            walls,
         };
         let count = u32::from(map.drones);
         for i in 0..count {
@@ -212,10 +210,10 @@ impl Sim {
         self.player_key(player_id).map(net_id)
     }
 
-    /// Sets the input the player's next steps apply (see the type's doc). Unknown button bits are
-    /// ignored and a `move_dir` above 8 counts as "still"; input for a player not in the arena is
-    /// ignored.
-    pub fn handle_input(&mut self, player_id: u32, input: PlayerInput) {
+    /// Sets the input the player's next steps apply (see the type's doc); input for a player not
+    /// in the arena is ignored. Its values are in their declared ranges (the server checks them
+    /// on arrival).
+    pub fn handle_input(&mut self, player_id: u32, input: ArenaInput) {
         let Some(key) = self.player_key(player_id) else {
             return;
         };
@@ -224,7 +222,7 @@ impl Sim {
             ..
         }) = self.entities.get_mut(key)
         {
-            p.input = input.sanitised();
+            p.input = input;
         }
     }
 
@@ -259,23 +257,30 @@ impl Sim {
     }
 
     /// This tick's events (kills, pickups, respawns), in the order they happened.
-    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, ArenaEvent> {
         self.events.drain(..)
     }
 
     /// The networked view of every entity, sorted by [`NetId`].
     pub fn snapshot(&self) -> World {
-        let mut entities = Vec::with_capacity(self.entities.len());
-        for (key, entity) in &self.entities {
+        let mut world = World::with_capacity(ArenaEntity::SCHEMA, self.entities.len());
+        for (id, state) in self.states() {
+            // A slotmap iterates by ascending slot index with one live version per slot, so
+            // every push is in order and accepted.
+            world.push_entity(id, &state);
+        }
+        world
+    }
+
+    /// Every entity's networked state, in slot order.
+    fn states(&self) -> impl Iterator<Item = (NetId, ArenaEntity)> + '_ {
+        self.entities.iter().map(|(key, entity)| {
             let score = match &entity.body {
                 Body::Player(p) => self.roster.get(&p.player_id).map_or(0, |s| s.score.score),
                 _ => 0,
             };
-            entities.push((net_id(key), entity.state(score)));
-        }
-        // A slotmap iterates by ascending slot index with one live version per slot, so the ids
-        // are strictly ascending; `from_sorted` re-checks that in one pass.
-        World::from_sorted(entities).expect("slotmap iteration yields ascending ids")
+            (net_id(key), entity.state(score))
+        })
     }
 
     /// A hash of the whole simulation state: the snapshot's [`shared::checksum`] plus the hidden
@@ -332,7 +337,7 @@ impl Sim {
 
     fn random_spawn(&mut self) -> Vec2 {
         let spawn = self.spawns[self.rng.random_range(0..self.spawns.len())];
-        self.arena.resolve(spawn, self.tuning.player_radius)
+        self.walls.resolve(spawn, self.tuning.player_radius)
     }
 
     fn step_drones(&mut self) {
@@ -356,14 +361,14 @@ impl Sim {
                     p.respawn_in = Some(left - 1);
                 } else {
                     let spawn = self.spawns[self.rng.random_range(0..self.spawns.len())];
-                    entity.pos = self.arena.resolve(spawn, t.player_radius);
+                    entity.pos = self.walls.resolve(spawn, t.player_radius);
                     let input = p.input;
                     *p = Player {
                         input,
                         aim: input.aim,
                         ..Player::new(p.player_id, t.max_health)
                     };
-                    self.events.push(Event::Respawn {
+                    self.events.push(ArenaEvent::Respawn {
                         player: p.player_id,
                     });
                 }
@@ -392,7 +397,7 @@ impl Sim {
             };
             if velocity != (0, 0) {
                 entity.pos = self
-                    .arena
+                    .walls
                     .move_circle(entity.pos, velocity, t.player_radius);
             }
             if input.fire() && p.fire_cooldown == 0 {
@@ -452,7 +457,7 @@ impl Sim {
                     start.1 + part(p.velocity.1, k, steps),
                 );
                 entity.pos = pos;
-                if self.arena.blocks(pos, t.projectile_radius) {
+                if self.walls.blocks(pos, t.projectile_radius) {
                     expired = true;
                     break;
                 }
@@ -465,7 +470,7 @@ impl Sim {
                     victim.hit = true;
                     victim.health = (victim.health - t.damage).max(0);
                     if victim.health == 0 {
-                        self.events.push(Event::Kill {
+                        self.events.push(ArenaEvent::Kill {
                             killer: p.owner,
                             victim: victim.player_id,
                         });
@@ -520,7 +525,7 @@ impl Sim {
                         if let Some(seat) = self.roster.get_mut(&taker.player_id) {
                             seat.add_points(t.orb_points);
                         }
-                        self.events.push(Event::Pickup {
+                        self.events.push(ArenaEvent::Pickup {
                             player: taker.player_id,
                             points: t.orb_points,
                         });
@@ -537,5 +542,68 @@ impl Sim {
                 }
             }
         }
+    }
+}
+
+impl Game for Arena {
+    type Entity = ArenaEntity;
+    type Input = ArenaInput;
+    type Event = ArenaEvent;
+    type Config = ArenaConfig;
+
+    const PROTOCOL: &'static GameProtocol = &PROTOCOL;
+
+    fn new(config: &ArenaConfig, map: &MapDef, seed: u64) -> Arena {
+        Arena::new(config, map, seed)
+    }
+
+    fn join(&mut self, player: PlayerId, _who: &JoinInfo<'_>) -> Result<(), Refusal> {
+        self.add_player(player);
+        Ok(())
+    }
+
+    fn leave(&mut self, player: PlayerId) {
+        self.remove_player(player);
+    }
+
+    fn input(&mut self, player: PlayerId, input: ArenaInput) {
+        self.handle_input(player, input);
+    }
+
+    fn step(&mut self, events: &mut Events<ArenaEvent>) {
+        Arena::step(self);
+        for e in self.events.drain(..) {
+            events.push(e);
+        }
+    }
+
+    fn world(&self, out: &mut WorldWriter<ArenaEntity>) {
+        for (id, state) in self.states() {
+            out.push(id, state);
+        }
+    }
+
+    fn is_over(&self) -> bool {
+        Arena::is_over(self)
+    }
+
+    fn ticks_remaining(&self) -> u32 {
+        Arena::ticks_remaining(self)
+    }
+
+    fn results(&self) -> Vec<Outcome> {
+        debug_assert_eq!(STATS, ["kills", "deaths"]);
+        Arena::results(self)
+            .into_iter()
+            .map(|r| Outcome {
+                player: r.player_id,
+                score: i64::from(r.score),
+                stats: vec![i64::from(r.kills), i64::from(r.deaths)],
+            })
+            .collect()
+    }
+
+    fn state_hash(&self) -> u64 {
+        Arena::state_hash(self)
     }
 }

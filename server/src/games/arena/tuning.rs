@@ -1,8 +1,8 @@
-//! [`GameConfig`] converted once into the simulation's units: ticks instead of seconds, fixed-point
+//! [`ArenaConfig`] converted once into the simulation's units: ticks instead of seconds, fixed-point
 //! units (see [`shared::quant::POS_SCALE`]) instead of world units, and fixed-point units per tick
 //! instead of units per second.
 
-use shared::assets::GameConfig;
+use super::config::ArenaConfig;
 use shared::quant::{POS_SCALE, pos_to_fixed};
 
 /// `1/sqrt(2)` as a 16-bit fraction, for diagonal moves.
@@ -51,7 +51,7 @@ pub(crate) struct Tuning {
 }
 
 impl Tuning {
-    pub(crate) fn new(game: &GameConfig) -> Tuning {
+    pub(crate) fn new(game: &ArenaConfig) -> Tuning {
         let rate = game.tick_rate.max(1);
         let ticks = |seconds: f32| seconds_to_ticks(seconds, rate);
         let speed = |units_per_s: f32| speed_per_tick(units_per_s, rate);

@@ -8,7 +8,7 @@ use std::f64::consts::TAU;
 use shared::Tick;
 use shared::quant::POS_SCALE;
 
-use super::arena::Vec2;
+use super::walls::Vec2;
 use super::trig::sin_cos;
 
 /// Where drone `index` of `count` is at `tick`, in fixed point, around `centre` (world units).

@@ -1,23 +1,13 @@
 //! Entities as the simulation keeps them: the networked part plus the hidden state (cooldowns,
 //! velocities, timers) that only the simulation sees.
 
-use shared::world::flags;
-use shared::{EntityKind, EntityState, NetId};
-use slotmap::Key;
+use shared::games::arena::{ArenaEntity, ArenaInput, ArenaKind, flags};
 
-use super::arena::Vec2;
-use super::input::PlayerInput;
+use super::walls::Vec2;
 
 slotmap::new_key_type! {
     /// A slot in the simulation's entity map.
     pub(crate) struct EntityKey;
-}
-
-/// The network id of a slot key: the slot index in the low 32 bits of the key's FFI form, the
-/// slot's version in the high 32 bits. A reused slot has a new version, hence a new id.
-pub(crate) fn net_id(key: EntityKey) -> NetId {
-    let ffi = key.data().as_ffi();
-    NetId::new(ffi as u32, (ffi >> 32) as u32)
 }
 
 #[derive(Debug, Clone)]
@@ -38,7 +28,7 @@ pub(crate) enum Body {
 pub(crate) struct Player {
     pub(crate) player_id: u32,
     /// The input applied on every step until replaced.
-    pub(crate) input: PlayerInput,
+    pub(crate) input: ArenaInput,
     /// The aim the player showed on its last step (a dead player keeps its last one).
     pub(crate) aim: u16,
     /// 0 while dead.
@@ -71,7 +61,7 @@ impl Player {
     pub(crate) fn new(player_id: u32, health: i32) -> Player {
         Player {
             player_id,
-            input: PlayerInput::default(),
+            input: ArenaInput::IDLE,
             aim: 0,
             health,
             respawn_in: None,
@@ -90,11 +80,11 @@ impl Player {
 
 impl Entity {
     /// The networked view; `score` is the player's score (0 for anything else).
-    pub(crate) fn state(&self, score: i32) -> EntityState {
+    pub(crate) fn state(&self, score: i32) -> ArenaEntity {
         let (x, y) = self.pos;
         match &self.body {
-            Body::Player(p) => EntityState {
-                kind: EntityKind::Player,
+            Body::Player(p) => ArenaEntity {
+                kind: ArenaKind::Player,
                 owner: p.player_id,
                 x,
                 y,
@@ -103,30 +93,13 @@ impl Entity {
                 score,
                 flags: p.action_flags | if p.is_alive() { 0 } else { flags::DEAD },
             },
-            Body::Projectile(p) => EntityState {
+            Body::Projectile(p) => ArenaEntity {
                 owner: p.owner,
                 aim: p.aim,
-                ..EntityState::new(EntityKind::Projectile, x, y)
+                ..ArenaEntity::new(ArenaKind::Projectile, x, y)
             },
-            Body::Orb => EntityState::new(EntityKind::Orb, x, y),
-            Body::Drone => EntityState::new(EntityKind::Drone, x, y),
+            Body::Orb => ArenaEntity::new(ArenaKind::Orb, x, y),
+            Body::Drone => ArenaEntity::new(ArenaKind::Drone, x, y),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use slotmap::SlotMap;
-
-    #[test]
-    fn a_reused_slot_gets_a_different_net_id() {
-        let mut map: SlotMap<EntityKey, u8> = SlotMap::with_key();
-        let first = map.insert(1);
-        map.remove(first);
-        let second = map.insert(2);
-        let (a, b) = (net_id(first), net_id(second));
-        assert_eq!(a.index, b.index, "the slot was reused");
-        assert_ne!(a, b, "but the network id differs: {a:?} vs {b:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! The arena's geometry in fixed point: its bounds and axis-aligned walls, and circles moving
 //! among them (sliding along what they hit).
 
-use shared::assets::MapDef;
+use super::config::MapDef;
 use shared::quant::pos_to_fixed;
 
 /// A fixed-point position or displacement.
@@ -18,7 +18,7 @@ pub(crate) struct Rect {
 
 /// Bounds `(0, 0)..=(width, height)` and walls, in fixed point.
 #[derive(Debug, Clone)]
-pub(crate) struct Arena {
+pub(crate) struct Walls {
     width: i32,
     height: i32,
     walls: Vec<Rect>,
@@ -27,8 +27,8 @@ pub(crate) struct Arena {
 /// Wall push-out passes per substep: enough for a corner where two walls meet.
 const RESOLVE_PASSES: usize = 4;
 
-impl Arena {
-    pub(crate) fn new(map: &MapDef) -> Arena {
+impl Walls {
+    pub(crate) fn new(map: &MapDef) -> Walls {
         let walls = map
             .walls
             .iter()
@@ -39,7 +39,7 @@ impl Arena {
                 y1: pos_to_fixed(w.y + w.h),
             })
             .collect();
-        Arena {
+        Walls {
             width: pos_to_fixed(map.width),
             height: pos_to_fixed(map.height),
             walls,
@@ -183,11 +183,10 @@ pub(crate) fn circles_touch(a: Vec2, ra: i32, b: Vec2, rb: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::assets::Wall;
+    use super::super::config::Wall;
 
-    fn arena() -> Arena {
-        Arena::new(&MapDef {
-            name: "test".into(),
+    fn arena() -> Walls {
+        Walls::new(&MapDef {
             width: 1000.0,
             height: 1000.0,
             walls: vec![Wall {

@@ -1,0 +1,93 @@
+//! The object-safe face of a [`Game`]: what the tick driver calls, in wire terms (rows, input
+//! values, events by kind), so one driver runs every game.
+
+use shared::schema::{GameProtocol, InputValues, NetEvent, Replicated};
+use shared::{Event, World};
+
+use super::{Events, Game, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter};
+
+/// A running game of any type. Same call order as [`Game`].
+pub(crate) trait AnyGame: Send {
+    fn protocol(&self) -> &'static GameProtocol;
+    fn join(&mut self, player: PlayerId, who: &JoinInfo<'_>) -> Result<(), Refusal>;
+    fn leave(&mut self, player: PlayerId);
+    /// Hands the game a player's input; `false` (and nothing handed) if the declaration does not
+    /// admit the values.
+    fn input(&mut self, player: PlayerId, values: &InputValues) -> bool;
+    /// Steps the game, appending its events to `events`.
+    fn step(&mut self, events: &mut Vec<Event>);
+    fn world(&self) -> World;
+    fn is_over(&self) -> bool;
+    fn ticks_remaining(&self) -> u32;
+    fn results(&self) -> Vec<Outcome>;
+    fn state_hash(&self) -> u64;
+}
+
+/// A game and its event buffer, reused every step.
+pub(crate) struct Running<G: Game> {
+    game: G,
+    events: Events<G::Event>,
+}
+
+impl<G: Game> Running<G> {
+    pub(crate) fn new(game: G) -> Running<G> {
+        Running {
+            game,
+            events: Events::new(),
+        }
+    }
+}
+
+impl<G: Game> AnyGame for Running<G> {
+    fn protocol(&self) -> &'static GameProtocol {
+        G::PROTOCOL
+    }
+
+    fn join(&mut self, player: PlayerId, who: &JoinInfo<'_>) -> Result<(), Refusal> {
+        self.game.join(player, who)
+    }
+
+    fn leave(&mut self, player: PlayerId) {
+        self.game.leave(player);
+    }
+
+    fn input(&mut self, player: PlayerId, values: &InputValues) -> bool {
+        match G::Input::read_row(values.as_slice()) {
+            Some(input) => {
+                self.game.input(player, input);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn step(&mut self, events: &mut Vec<Event>) {
+        self.game.step(&mut self.events);
+        events.extend(self.events.drain().map(|e| Event::Game {
+            kind: e.kind(),
+            values: e.values(),
+        }));
+    }
+
+    fn world(&self) -> World {
+        let mut out = WorldWriter::new();
+        self.game.world(&mut out);
+        out.finish()
+    }
+
+    fn is_over(&self) -> bool {
+        self.game.is_over()
+    }
+
+    fn ticks_remaining(&self) -> u32 {
+        self.game.ticks_remaining()
+    }
+
+    fn results(&self) -> Vec<Outcome> {
+        self.game.results()
+    }
+
+    fn state_hash(&self) -> u64 {
+        self.game.state_hash()
+    }
+}
