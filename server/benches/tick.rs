@@ -1,8 +1,10 @@
-//! Cost of one tick for one match: the simulation alone (`sim_tick`), and the whole tick the
-//! server runs (`match_tick`: simulate, snapshot, encode shared delta bodies, per-client frames).
+//! Cost of one tick for one match, through the same generic path the server takes (the game
+//! behind `AnyGame`, its world written as declared rows): the game alone (`sim_tick`: inputs,
+//! step, world), and the whole tick the server runs (`match_tick`: that, plus publishing the
+//! frame, encoding shared delta bodies and every client's frame).
 //! `cargo bench -p server --bench tick`
 //!
-//! - `arena_16_players`: the default map, 16 players moving, aiming and firing on pseudo-random
+//! - `arena_16_players`: the arena map, 16 players moving, aiming and firing on pseudo-random
 //!   inputs (FIRE held nine times in ten). The fire cooldown is shortened to one tick so that
 //!   about 200 entities are alive (16 players, 8 orbs, ~190 projectiles), the size the delta
 //!   benches in `shared` use.
@@ -11,21 +13,43 @@
 //! Matches are made long enough never to end during a measurement.
 
 use std::hint::black_box;
+use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use server::sim::{PlayerInput, Sim};
-use shared::assets::{GameConfig, MapDef, parse_game, parse_map};
-use shared::protocol::buttons;
+use server::game::{AnyGame, GameSet, Games};
+use shared::InputValues;
+use shared::games::arena::{ArenaInput, buttons};
 
-fn assets(map: &str) -> (GameConfig, MapDef) {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets");
-    let read = |path: String| std::fs::read_to_string(&path).expect("shipped asset readable");
-    let mut game = parse_game("game.toml", &read(format!("{root}/game.toml"))).expect("game.toml");
-    game.match_length_s = 1.0e6;
-    let map = parse_map(map, &read(format!("{root}/maps/{map}.toml"))).expect("map");
-    (game, map)
+/// The shipped games, with the arena's matches made endless and, when `fast_fire`, its fire
+/// cooldown cut to one tick.
+fn games(dir: &Path, fast_fire: bool) -> Games {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    for game in ["arena", "cycles"] {
+        let maps = dir.join(game).join("maps");
+        std::fs::create_dir_all(&maps).expect("temp assets");
+        let mut toml = std::fs::read_to_string(shipped.join(game).join("game.toml")).expect("read");
+        if game == "arena" {
+            toml = edit(&toml, "match_length_s", "match_length_s = 1000000.0");
+            if fast_fire {
+                toml = edit(&toml, "fire_cooldown_s", "fire_cooldown_s = 0.0333");
+            }
+        }
+        std::fs::write(dir.join(game).join("game.toml"), toml).expect("write");
+        for map in std::fs::read_dir(shipped.join(game).join("maps")).expect("maps") {
+            let map = map.expect("map").path();
+            std::fs::copy(&map, maps.join(map.file_name().expect("name"))).expect("copy");
+        }
+    }
+    GameSet::shipped().load(dir).expect("assets load")
+}
+
+fn edit(toml: &str, key: &str, line: &str) -> String {
+    toml.lines()
+        .map(|l| if l.starts_with(key) { line } else { l })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Players with pseudo-random inputs: each changes direction and aim every 10 ticks or so and
@@ -36,7 +60,7 @@ struct Players {
 }
 
 impl Players {
-    fn drive(&mut self, sim: &mut Sim) {
+    fn drive(&mut self, game: &mut dyn AnyGame) {
         for id in 1..=self.count {
             if self.rng.random_ratio(1, 10) {
                 let fire = if self.rng.random_ratio(9, 10) {
@@ -49,60 +73,61 @@ impl Players {
                 } else {
                     0
                 };
-                sim.handle_input(
-                    id,
-                    PlayerInput {
-                        buttons: fire | dash,
-                        move_dir: self.rng.random_range(0..=8),
-                        aim: self.rng.random(),
-                    },
-                );
+                let input = ArenaInput {
+                    buttons: fire | dash,
+                    move_dir: self.rng.random_range(0..=8),
+                    aim: self.rng.random(),
+                };
+                game.input(id, &InputValues::of(&input));
             }
         }
     }
 }
 
 /// A match with `players` players, warmed up for 300 ticks so projectiles are in flight.
-fn warm_match(game: &GameConfig, map: &MapDef, players: u32) -> (Sim, Players) {
-    let mut sim = Sim::new(game, map, 1);
+fn warm_match(games: &Games, map: &str, players: u32) -> (Box<dyn AnyGame>, Players) {
+    let mut game = games.start("arena", map, 1).expect("arena map");
     for id in 1..=players {
-        sim.add_player(id);
+        let who = server::game::JoinInfo {
+            account_id: i64::from(id),
+            username: "bench",
+        };
+        game.join(id, &who).expect("the arena seats everyone");
     }
     let mut driver = Players {
         rng: ChaCha8Rng::seed_from_u64(2),
         count: players,
     };
+    let mut events = Vec::new();
     for _ in 0..300 {
-        driver.drive(&mut sim);
-        sim.step();
-        sim.drain_events().for_each(drop);
+        driver.drive(game.as_mut());
+        game.step(&mut events);
+        events.clear();
     }
-    (sim, driver)
+    (game, driver)
 }
 
 fn tick_benches(c: &mut Criterion) {
-    let (mut arena_game, arena_map) = assets("arena");
-    arena_game.weapon.fire_cooldown_s = 1.0 / 30.0;
-    let (bench_game, bench_map) = assets("bench");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fast = games(&dir.path().join("fast"), true);
+    let plain = games(&dir.path().join("plain"), false);
     let cases = [
-        ("arena_16_players", &arena_game, &arena_map, 16),
-        ("bench_25_players", &bench_game, &bench_map, 25),
+        ("arena_16_players", &fast, "arena", 16),
+        ("bench_25_players", &plain, "bench", 25),
     ];
 
     let mut group = c.benchmark_group("sim_tick");
     group.throughput(Throughput::Elements(1));
-    for (name, game, map, players) in cases {
-        let (mut sim, mut driver) = warm_match(game, map, players);
-        println!("{name}: {} entities", sim.snapshot().len());
+    for (name, games, map, players) in cases {
+        let (mut game, mut driver) = warm_match(games, map, players);
+        println!("{name}: {} entities", game.world().len());
+        let mut events = Vec::new();
         group.bench_function(name, |b| {
             b.iter(|| {
-                if sim.is_over() {
-                    (sim, driver) = warm_match(game, map, players);
-                }
-                driver.drive(&mut sim);
-                sim.step();
-                sim.drain_events().for_each(drop);
-                black_box(sim.snapshot())
+                driver.drive(game.as_mut());
+                game.step(&mut events);
+                events.clear();
+                black_box(game.world())
             })
         });
     }
@@ -120,48 +145,48 @@ fn match_tick_benches(c: &mut Criterion) {
     use shared::{Tick, codec};
     use std::sync::Arc;
 
-    // The shipped tuning keeps ~64 entities alive; a one-tick fire cooldown brings the arena
-    // match to ~215 (players, projectiles, orbs), the size the issue asks the tick cost for.
-    let (mut arena_game, arena_map) = assets("arena");
-    arena_game.weapon.fire_cooldown_s = 1.0 / 30.0;
-    let (bench_game, bench_map) = assets("bench");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fast = games(&dir.path().join("fast"), true);
+    let plain = games(&dir.path().join("plain"), false);
     let cases = [
-        ("arena_16_clients", &arena_game, &arena_map, 16u32),
-        ("bench_25_clients", &bench_game, &bench_map, 25u32),
+        ("arena_16_clients", &fast, "arena", 16u32),
+        ("bench_25_clients", &plain, "bench", 25u32),
     ];
     let metrics = Metrics::new();
     let mut group = c.benchmark_group("match_tick");
     group.throughput(Throughput::Elements(1));
-    for (name, game, map, clients) in cases {
-        let (mut sim, mut driver) = warm_match(game, map, clients);
+    for (name, games, map, clients) in cases {
+        let rate = f64::from(games.get("arena").expect("arena").tick_rate);
+        let (mut game, mut driver) = warm_match(games, map, clients);
         let history = History::new(60);
         let mut frame_buf = Vec::with_capacity(8192);
-        let publish = |sim: &mut Sim, driver: &mut Players| {
-            driver.drive(sim);
-            sim.step();
-            let events: Vec<_> = sim.drain_events().collect();
-            let tick = sim.tick();
+        let mut tick = Tick(300);
+        let mut publish = |game: &mut Box<dyn AnyGame>, driver: &mut Players| {
+            driver.drive(game.as_mut());
+            let mut events = Vec::new();
+            game.step(&mut events);
+            tick = tick.next();
+            let events: Vec<_> = events.into_iter().map(|e| (tick, e)).collect();
             let frame = Arc::new(TickFrame::new(
                 tick,
-                sim.snapshot(),
-                events,
+                game.world(),
+                events.into(),
                 tick.0.is_multiple_of(10),
             ));
             history.push(frame.clone());
             frame
         };
         for _ in 0..5 {
-            publish(&mut sim, &mut driver);
+            publish(&mut game, &mut driver);
         }
         // Sizes a client sees in this match: a keyframe and a steady-state delta against the
         // tick it acked three ticks ago, plain and predicting from the ack before.
-        let frame = publish(&mut sim, &mut driver);
+        let frame = publish(&mut game, &mut driver);
         let base = history.get(Tick(frame.tick.0 - 3)).expect("held");
         let older = history.get(Tick(frame.tick.0 - 4)).expect("held");
         let key = frame.body(None, None, &metrics).len();
         let plain = frame.body(Some(&base), None, &metrics).len();
         let delta = frame.body(Some(&base), Some(&older), &metrics).len();
-        let rate = f64::from(game.tick_rate);
         let per_client = |body: usize| (body + 8) as f64 * rate / 1000.0;
         println!(
             "{name}: {} entities; keyframe {key} B ({:.1} KB/s per client at {rate} Hz), \
@@ -185,10 +210,7 @@ fn match_tick_benches(c: &mut Criterion) {
         }
         group.bench_function(name, |b| {
             b.iter(|| {
-                if sim.is_over() {
-                    (sim, driver) = warm_match(game, map, clients);
-                }
-                let frame = publish(&mut sim, &mut driver);
+                let frame = publish(&mut game, &mut driver);
                 let mut bytes = 0;
                 for client in 0..clients {
                     let ack = Tick(frame.tick.0.saturating_sub(2 + client % 2));

@@ -1,6 +1,8 @@
 //! Harness for the integration tests in `tests/tests/`: start a real server (on an ephemeral
 //! port, with TLS, on SQLite or a private PostgreSQL schema), and talk to it over HTTPS.
 
+pub mod coins;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -85,11 +87,16 @@ pub struct Options {
     pub limits: Limits,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
-    /// `game.toml` lines to replace, as (line prefix, new line), e.g.
+    /// `arena/game.toml` lines to replace, as (line prefix, new line), e.g.
     /// `("match_length_s", "match_length_s = 3.0")`.
     pub game_edits: Vec<(&'static str, String)>,
-    /// Extra maps, as (file name, TOML text).
+    /// Extra arena maps, as (file name, TOML text).
     pub extra_maps: Vec<(&'static str, String)>,
+    /// Extra asset files, as (path under the assets directory, text): a game of the tests'
+    /// own needs its `<game>/game.toml` and `<game>/maps/*.toml`.
+    pub extra_assets: Vec<(String, String)>,
+    /// The games the server serves (the shipped ones when `None`).
+    pub games: Option<server::game::GameSet>,
     /// The leaderboards (the server's defaults when empty).
     pub leaderboards: Vec<server::leaderboards::BoardDef>,
 }
@@ -104,6 +111,8 @@ impl Default for Options {
             database_url: None,
             game_edits: Vec::new(),
             extra_maps: Vec::new(),
+            extra_assets: Vec::new(),
+            games: None,
             leaderboards: Vec::new(),
         }
     }
@@ -113,35 +122,50 @@ pub fn assets_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets"))
 }
 
-/// The shipped assets, or a copy in `data_dir` with `game.toml` edited and maps added.
+/// The shipped assets, or a copy in `data_dir` with `arena/game.toml` edited and files added.
 fn custom_assets(
     data_dir: &std::path::Path,
-    game_edits: &[(&'static str, String)],
-    extra_maps: &[(&'static str, String)],
+    options: &Options,
 ) -> anyhow::Result<PathBuf> {
-    if game_edits.is_empty() && extra_maps.is_empty() {
+    if options.game_edits.is_empty() && options.extra_maps.is_empty() && options.extra_assets.is_empty() {
         return Ok(assets_dir());
     }
     let dir = data_dir.join("assets");
-    std::fs::create_dir_all(dir.join("maps"))?;
-    let mut game = std::fs::read_to_string(assets_dir().join("game.toml"))?;
-    for (prefix, line) in game_edits {
+    for game in std::fs::read_dir(assets_dir())? {
+        let game = game?.path();
+        let (Some(name), true) = (game.file_name(), game.is_dir()) else {
+            continue;
+        };
+        let maps = dir.join(name).join("maps");
+        std::fs::create_dir_all(&maps)?;
+        std::fs::copy(game.join("game.toml"), dir.join(name).join("game.toml"))?;
+        for map in std::fs::read_dir(game.join("maps"))? {
+            let map = map?.path();
+            if let Some(file) = map.file_name() {
+                std::fs::copy(&map, maps.join(file))?;
+            }
+        }
+    }
+    let arena_toml = dir.join("arena/game.toml");
+    let mut game = std::fs::read_to_string(&arena_toml)?;
+    for (prefix, line) in &options.game_edits {
         let old = game
             .lines()
             .find(|l| l.starts_with(prefix))
-            .with_context(|| format!("game.toml has no line starting {prefix:?}"))?
+            .with_context(|| format!("arena/game.toml has no line starting {prefix:?}"))?
             .to_string();
         game = game.replace(&old, line);
     }
-    std::fs::write(dir.join("game.toml"), game)?;
-    for entry in std::fs::read_dir(assets_dir().join("maps"))? {
-        let path = entry?.path();
-        if let Some(name) = path.file_name() {
-            std::fs::copy(&path, dir.join("maps").join(name))?;
-        }
+    std::fs::write(arena_toml, game)?;
+    for (name, text) in &options.extra_maps {
+        std::fs::write(dir.join("arena/maps").join(name), text)?;
     }
-    for (name, text) in extra_maps {
-        std::fs::write(dir.join("maps").join(name), text)?;
+    for (path, text) in &options.extra_assets {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
     }
     Ok(dir)
 }
@@ -149,7 +173,6 @@ fn custom_assets(
 /// A tiny map for realtime tests: one spawn point with an orb spawner touching it, so a player
 /// scores on its first tick without moving.
 pub const TESTBOX_MAP: &str = r#"
-name = "testbox"
 width = 400.0
 height = 400.0
 spawns = [{ x = 200.0, y = 200.0 }]
@@ -173,7 +196,7 @@ impl TestServer {
             }
         };
         let mut pg_schema = None;
-        let database_url = match (options.db, options.database_url) {
+        let database_url = match (options.db, options.database_url.clone()) {
             (_, Some(url)) => Some(url),
             (Db::Sqlite, None) => None,
             (Db::Postgres, None) => {
@@ -193,7 +216,7 @@ impl TestServer {
                 TlsMode::Off
             },
             role: Role::All,
-            assets: custom_assets(&data_dir, &options.game_edits, &options.extra_maps)?,
+            assets: custom_assets(&data_dir, &options)?,
             public_url: None,
             admin_key: None,
             signing_key: None,
@@ -203,6 +226,7 @@ impl TestServer {
             } else {
                 options.leaderboards
             },
+            games: options.games.unwrap_or_default(),
         };
         TestServer::boot(config, dir, Clock::default(), pg_schema).await
     }

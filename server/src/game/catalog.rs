@@ -180,6 +180,11 @@ impl Games {
         self.games.iter().map(|g| g.info())
     }
 
+    /// A new match of `game` on `map`, outside any server (determinism tests, benchmarks).
+    pub fn start(&self, game: &str, map: &str, seed: u64) -> Option<Box<dyn AnyGame>> {
+        self.entry(game)?.start(map, seed)
+    }
+
     pub(crate) fn entry(&self, name: &str) -> Option<&Arc<dyn GameEntry>> {
         self.games.iter().find(|g| g.info().name() == name)
     }

@@ -6,8 +6,9 @@ use shared::{Event, World};
 
 use super::{Events, Game, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter};
 
-/// A running game of any type. Same call order as [`Game`].
-pub(crate) trait AnyGame: Send {
+/// A running game of any type. Same call order as [`Game`]. The tick driver holds one; tests
+/// and benchmarks get one from [`super::Games::start`].
+pub trait AnyGame: Send {
     fn protocol(&self) -> &'static GameProtocol;
     fn join(&mut self, player: PlayerId, who: &JoinInfo<'_>) -> Result<(), Refusal>;
     fn leave(&mut self, player: PlayerId);

@@ -19,7 +19,7 @@ use shared::schema::{GameProtocol, NetEvent, Replicated};
 use shared::{NetId, World};
 
 pub use catalog::{GameInfo, GameSet, Games, MapInfo};
-pub(crate) use erased::AnyGame;
+pub use erased::AnyGame;
 
 /// A player's id within a match (never 0: owner 0 means "nobody" in declarations).
 pub type PlayerId = u32;

@@ -113,7 +113,7 @@ impl Cycles {
     }
 
     fn is_move_tick(&self) -> bool {
-        self.tick.0 % self.rules.move_every == 0
+        self.tick.0.is_multiple_of(self.rules.move_every)
     }
 
     /// Phases 1 to 4 of a move (see the module doc).

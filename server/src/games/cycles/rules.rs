@@ -27,7 +27,9 @@ impl Rules {
             match_ticks: ticks(config.match_length_s).max(1),
             respawn_ticks: ticks(config.respawn_delay_s).max(1),
             move_every: u32::from(config.move_every_ticks).max(1),
-            max_trail: usize::try_from(config.max_trail).unwrap_or(usize::MAX).max(1),
+            max_trail: usize::try_from(config.max_trail)
+                .unwrap_or(usize::MAX)
+                .max(1),
             cut_points: i64::from(config.cut_points),
             cells_per_point: i64::from(config.cells_per_point).max(1),
             seats: usize::from(config.seats(map)),
