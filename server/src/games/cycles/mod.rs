@@ -92,6 +92,8 @@ pub struct Cycles {
     tick: Tick,
     /// Scratch buffers reused every step.
     moves: Vec<Move>,
+    /// `(cell index, index in moves)` of the moves into free cells, to find head-on groups.
+    entering: Vec<(usize, usize)>,
     free_spawns: Vec<usize>,
 }
 
@@ -164,12 +166,15 @@ impl Cycles {
                 Cell::Taken(owner) => Some(owner),
             };
         }
-        let mut entering: Vec<(usize, usize)> = moves
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.crash.is_none())
-            .filter_map(|(i, m)| Some((self.grid.index(m.to)?, i)))
-            .collect();
+        let mut entering = std::mem::take(&mut self.entering);
+        entering.clear();
+        entering.extend(
+            moves
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.crash.is_none())
+                .filter_map(|(i, m)| Some((self.grid.index(m.to)?, i))),
+        );
         entering.sort_unstable();
         for group in entering.chunk_by(|a, b| a.0 == b.0) {
             if group.len() < 2 {
@@ -224,6 +229,7 @@ impl Cycles {
             }
         }
         self.moves = moves;
+        self.entering = entering;
     }
 
     /// Respawns every crashed cycle whose delay has passed, while free spawns last.
@@ -292,6 +298,7 @@ impl Game for Cycles {
             rng: ChaCha8Rng::seed_from_u64(seed),
             tick: Tick::ZERO,
             moves: Vec::new(),
+            entering: Vec::new(),
             free_spawns: Vec::new(),
         }
     }
