@@ -257,14 +257,19 @@ impl RestClient {
         Ok(list.matches)
     }
 
-    /// `POST /v1/matches`: a new match (the default map if `map` is `None`); its id.
+    /// `POST /v1/matches`: a new match of `game` (the server's default game, arena, if
+    /// `None`) on `map` (the game's default map if `None`); its id.
     pub async fn create_match(
         &self,
         token: &str,
+        game: Option<&str>,
         map: Option<&str>,
         public: bool,
     ) -> Result<String, RestError> {
         let mut body = json!({ "public": public });
+        if let Some(game) = game {
+            body["game"] = Value::from(game);
+        }
         if let Some(map) = map {
             body["map"] = Value::from(map);
         }
@@ -287,14 +292,27 @@ impl RestClient {
             .await
     }
 
-    /// `POST /v1/matchmaking/quick-join`: a seat in a public match and a join ticket.
-    pub async fn quick_join(&self, token: &str) -> Result<JoinTicket, RestError> {
+    /// `POST /v1/matchmaking/quick-join`: a seat in a public match of `game` on `map` (each
+    /// the server's default if `None`) and a join ticket.
+    pub async fn quick_join(
+        &self,
+        token: &str,
+        game: Option<&str>,
+        map: Option<&str>,
+    ) -> Result<JoinTicket, RestError> {
+        let mut body = json!({});
+        if let Some(game) = game {
+            body["game"] = Value::from(game);
+        }
+        if let Some(map) = map {
+            body["map"] = Value::from(map);
+        }
         self.call(
             route::QUICK_JOIN,
             Method::POST,
             "/v1/matchmaking/quick-join",
             Some(token),
-            None,
+            Some(body),
         )
         .await
     }
@@ -559,25 +577,32 @@ mod tests {
         assert_eq!(got.body, json!({"device_id": "device-0001"}), "body");
         assert_eq!(got.authorization, None, "no token for a login");
 
-        let match_id = within(client.create_match("at", Some("arena"), false))
+        let match_id = within(client.create_match("at", Some("cycles"), Some("grid"), false))
             .await
             .expect("created");
         assert_eq!(match_id, "m_new", "the new match's id");
         let got = within(seen.recv()).await.expect("request seen");
-        assert_eq!(got.body, json!({"map": "arena", "public": false}), "body");
+        assert_eq!(
+            got.body,
+            json!({"game": "cycles", "map": "grid", "public": false}),
+            "body"
+        );
         assert_eq!(
             got.authorization.as_deref(),
             Some("Bearer at"),
             "bearer token"
         );
 
-        let ticket = within(client.quick_join("at")).await.expect("ticket");
+        let ticket = within(client.quick_join("at", Some("cycles"), None))
+            .await
+            .expect("ticket");
         assert_eq!(ticket.ticket, "tk_1", "ticket");
         assert_eq!(
             ticket.url, "wss://127.0.0.1:8443/v1/realtime",
             "realtime URL"
         );
-        let _ = within(seen.recv()).await;
+        let got = within(seen.recv()).await.expect("request seen");
+        assert_eq!(got.body, json!({"game": "cycles"}), "the game asked for");
 
         let err = within(client.join_match("at", "m_full"))
             .await
