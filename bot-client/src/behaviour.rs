@@ -15,6 +15,7 @@ pub mod cycles;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use shared::schema::Field;
 use shared::{GameProtocol, InputValues, World};
 
 pub use arena::{ArenaBot, Style, direction};
@@ -52,6 +53,15 @@ impl Behaviour {
             Behaviour::Arena(b) => InputValues::of(&b.decide(world, player_id)),
             Behaviour::Cycles(b) => InputValues::of(&b.decide(world, player_id)),
             Behaviour::Random(b) => b.decide(),
+        }
+    }
+
+    /// The input of a player doing nothing: what a bot sends before it has decided anything.
+    pub fn idle(&self) -> InputValues {
+        match self {
+            Behaviour::Arena(_) => InputValues::of(&shared::games::arena::ArenaInput::IDLE),
+            Behaviour::Cycles(_) => InputValues::of(&cycles::STRAIGHT),
+            Behaviour::Random(b) => b.idle(),
         }
     }
 
@@ -109,22 +119,36 @@ impl RandomBot {
         self.current
     }
 
+    /// Every field at the value of its range nearest zero.
+    pub fn idle(&self) -> InputValues {
+        input_row(self.game, |field| {
+            0i64.clamp(field.min.min(field.max), field.max.max(field.min))
+        })
+    }
+
     /// One random value per declared input field, within its range, in wire form.
     fn draw(&mut self) -> InputValues {
-        let mut row = [0i32; shared::schema::MAX_INPUT_FIELDS];
-        let fields = self.game.input.fields;
-        // `GameProtocol::check` bounds inputs to MAX_INPUT_FIELDS; a game that skipped it
-        // gets its first fields only, and the session refuses the short input.
-        let n = fields.len().min(row.len());
-        for (slot, field) in row.iter_mut().zip(&fields[..n]) {
-            // The declared range is within the field's type (`GameProtocol::check`), so the
-            // wrap is the identity on it; a bad declaration still yields some value.
-            let (lo, hi) = (field.min.min(field.max), field.max.max(field.min));
-            *slot = field.ty.wrap(self.rng.random_range(lo..=hi));
-        }
-        // At most MAX_INPUT_FIELDS values, so `new` accepts them.
-        InputValues::new(&row[..n]).unwrap_or_default()
+        let rng = &mut self.rng;
+        // The declared range is within the field's type (`GameProtocol::check`), so the
+        // wrap in `input_row` is the identity on it; a bad declaration still yields some value.
+        input_row(self.game, |field| {
+            rng.random_range(field.min.min(field.max)..=field.max.max(field.min))
+        })
     }
+}
+
+/// One value per input field `game` declares, chosen by `value`, in wire form.
+fn input_row(game: &GameProtocol, mut value: impl FnMut(&Field) -> i64) -> InputValues {
+    let mut row = [0i32; shared::schema::MAX_INPUT_FIELDS];
+    let fields = game.input.fields;
+    // `GameProtocol::check` bounds inputs to MAX_INPUT_FIELDS; a game that skipped it gets its
+    // first fields only, and the session refuses the short input.
+    let n = fields.len().min(row.len());
+    for (slot, field) in row.iter_mut().zip(&fields[..n]) {
+        *slot = field.ty.wrap(value(field));
+    }
+    // At most MAX_INPUT_FIELDS values, so `new` accepts them.
+    InputValues::new(&row[..n]).unwrap_or_default()
 }
 
 /// The bot's random stream: one ChaCha stream per bot under the run's seed.
@@ -201,6 +225,11 @@ mod tests {
             gears.insert(input.as_slice()[0]);
         }
         assert_eq!(gears.len(), 6, "every gear -3..=2 drawn: {gears:?}");
+        assert!(
+            ODD.input.admits(bot.idle().as_slice()),
+            "idle is admitted too: {:?}",
+            bot.idle()
+        );
     }
 
     #[test]
@@ -217,6 +246,11 @@ mod tests {
                 assert!(
                     game.input.admits(b.held(input).as_slice()),
                     "{}: held {input:?}",
+                    game.name
+                );
+                assert!(
+                    game.input.admits(b.idle().as_slice()),
+                    "{}: idle",
                     game.name
                 );
             }

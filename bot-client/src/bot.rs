@@ -447,6 +447,7 @@ impl Bot {
             url,
         } = joined;
         let mut play = Play::new(&welcome, url, leave_at);
+        play.last_cmd = self.behaviour.idle();
         play.next_wave = self.next_wave();
         session.set_history(
             self.fleet
@@ -809,6 +810,11 @@ impl Bot {
         };
         match result {
             Ok(()) => play.dirty = true,
+            // Nothing was written: the connection is fine, the behaviour is wrong.
+            Err(e @ SessionError::InvalidInput { .. }) => {
+                tracing::debug!(bot = self.index, error = %e, "input refused");
+                self.rec.error(session_error_kind(&e));
+            }
             Err(e) => play.write_failed = Some(session_error_kind(&e)),
         }
     }
