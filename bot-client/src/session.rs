@@ -1057,6 +1057,235 @@ mod tests {
         assert_eq!(key.applied.checksum, Some(true), "the session recovered");
     }
 
+    shared::replicated! {
+        /// A game this crate has never heard of.
+        struct Ball {
+            x: i32 = predicted,
+            y: i32 = predicted,
+            spin: u16,
+            colour: u8 = value [0, 5],
+        }
+    }
+
+    shared::replicated! {
+        struct Kick {
+            power: u8 = value [1, 9],
+            angle: i16 = value [-90, 90],
+            curl: bool = value,
+        }
+    }
+
+    shared::net_events! {
+        enum BallEvent {
+            Goal = 4 { by: u32 },
+        }
+    }
+
+    static BALLS: GameProtocol = GameProtocol {
+        name: "balls",
+        entity: <Ball as shared::Replicated>::SCHEMA,
+        input: <Kick as shared::Replicated>::SCHEMA,
+        events: <BallEvent as NetEvent>::SCHEMA,
+        stats: &["goals"],
+    };
+
+    /// The balls world at tick `t`: three balls rolling at their own speeds.
+    fn balls(t: i32) -> World {
+        World::from_entities(
+            (0..3u32)
+                .map(|i| {
+                    let ball = Ball {
+                        x: 100 * i as i32 + t * (i as i32 + 1),
+                        y: -50 + t * 2,
+                        spin: (t as u16).wrapping_mul(300 + i as u16),
+                        colour: (i % 6) as u8,
+                    };
+                    (shared::NetId::new(i + 1, 1), ball)
+                })
+                .collect(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_game_this_crate_never_heard_of_replicates_and_plays_within_its_ranges() {
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let server = serve(move |mut ws: ServerWs| {
+            let seen = seen_tx.clone();
+            async move {
+                let Some(ClientMessage::Hello(hello)) = read_client(&mut ws).await else {
+                    return;
+                };
+                let _ = seen.send(ClientMessage::Hello(hello));
+                let welcome = Welcome {
+                    game: "balls".into(),
+                    game_hash: BALLS.hash(),
+                    ..welcome()
+                };
+                let worlds: Vec<World> = (0..=6).map(balls).collect();
+                let goal = TimedEvent {
+                    ago: 0,
+                    event: Event::Game {
+                        kind: 4,
+                        values: vec![7],
+                    },
+                };
+                let mut messages = vec![
+                    ServerMessage::Welcome(welcome),
+                    snapshot(1, 0, &World::new(BALLS.entity), &worlds[1], vec![]),
+                    snapshot(2, 1, &worlds[1], &worlds[2], vec![goal.clone()]),
+                ];
+                for (tick, base, older) in [(3u32, 2u32, 1u32), (5, 3, 2), (6, 5, 3)] {
+                    let prediction =
+                        shared::Prediction::between(Tick(older), Tick(base), Tick(tick))
+                            .expect("older < baseline <= tick");
+                    messages.push(ServerMessage::Snapshot(Snapshot {
+                        header: SnapshotHeader {
+                            tick: Tick(tick),
+                            baseline_tick: Tick(base),
+                            last_input_seq: 0,
+                        },
+                        body: SnapshotBody {
+                            delta: shared::diff_predicted(
+                                &worlds[older as usize],
+                                &worlds[base as usize],
+                                &worlds[tick as usize],
+                                prediction,
+                            ),
+                            // The goal again, from a frame whose window reaches back to it.
+                            events: if tick == 3 {
+                                vec![TimedEvent {
+                                    ago: 1,
+                                    ..goal.clone()
+                                }]
+                            } else {
+                                vec![]
+                            },
+                            checksum: Some(shared::checksum(&worlds[tick as usize])),
+                        },
+                    }));
+                }
+                for msg in &messages {
+                    if send_server(&mut ws, msg).await.is_err() {
+                        return;
+                    }
+                }
+                drain_into(&mut ws, &seen).await;
+            }
+        })
+        .await;
+
+        let (mut session, welcome) = within(Session::join(&server.ws_url(), "tk", &BALLS, false))
+            .await
+            .expect("joined a match of a game bot-client does not ship");
+        assert_eq!(welcome.game, "balls", "the server's game");
+        assert_eq!(
+            within(seen.recv()).await,
+            Some(ClientMessage::Hello(Hello {
+                protocol_version: PROTOCOL_VERSION,
+                ticket: "tk".into(),
+                resume: None,
+                game_hash: Some(BALLS.hash()),
+            })),
+            "Hello names the game by its hash"
+        );
+        let mut behaviour = crate::behaviour::Behaviour::for_game(&BALLS, 1, 0);
+        assert_eq!(behaviour.name(), "random", "the fallback plays it");
+        let mut goals = 0;
+        for _ in 0..5 {
+            let SessionEvent::Snapshot(s) = next(&mut session).await else {
+                panic!("expected a snapshot");
+            };
+            assert_eq!(
+                s.applied.checksum,
+                Some(true),
+                "tick {} verified",
+                s.applied.tick
+            );
+            goals += s.events.len();
+            let input = behaviour.decide(session.replica().world(), welcome.player_id);
+            session.send_input(input).await.expect("input sent");
+        }
+        assert_eq!(session.replica().world(), &balls(6), "the server's world");
+        assert_eq!(session.replica().counters().desyncs, 0, "no desync");
+        assert_eq!(goals, 1, "the goal delivered once");
+        for _ in 0..5 {
+            match within(seen.recv()).await {
+                Some(ClientMessage::Input(input)) => assert!(
+                    BALLS.input.admits(input.values.as_slice()),
+                    "every input within the declared ranges: {input:?}"
+                ),
+                other => panic!("expected an input, got {other:?}"),
+            }
+        }
+    }
+
+    /// Forwards every client message to `seen` until the client goes away.
+    async fn drain_into(ws: &mut ServerWs, seen: &mpsc::UnboundedSender<ClientMessage>) {
+        for _ in 0..crate::testing::MAX_FRAMES {
+            let Some(msg) = read_client(ws).await else {
+                return;
+            };
+            let _ = seen.send(msg);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_welcome_to_another_game_is_refused() {
+        let (seen_tx, _seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| script(ws, vec![], seen_tx.clone())).await;
+        let result = within(Session::join(
+            &server.ws_url(),
+            "tk",
+            &shared::games::cycles::PROTOCOL,
+            false,
+        ))
+        .await;
+        match result {
+            Err(JoinError::WrongGame { expected, got, .. }) => {
+                assert_eq!(expected, "cycles", "what we asked for");
+                assert_eq!(got, "arena", "what the match plays");
+            }
+            other => panic!("expected a wrong-game refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_input_outside_the_declared_ranges_is_refused_and_not_sent() {
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| script(ws, vec![], seen_tx.clone())).await;
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
+            .await
+            .expect("joined");
+        let _hello = within(seen.recv()).await;
+        let unknown_button = arena_input(4, 0, 0);
+        assert!(
+            matches!(
+                session.send_input(unknown_button).await,
+                Err(SessionError::InvalidInput { game: "arena", .. })
+            ),
+            "button bit 4 is not declared"
+        );
+        let too_few = InputValues::new(&[0, 1]).expect("two fit");
+        assert!(
+            matches!(
+                session.send_input(too_few).await,
+                Err(SessionError::InvalidInput { .. })
+            ),
+            "two values for three fields"
+        );
+        assert_eq!(session.next_seq(), 1, "no sequence number spent");
+        let seq = session
+            .send_input(arena_input(buttons::DASH, 8, 1))
+            .await
+            .expect("a valid input goes");
+        match within(seen.recv()).await {
+            Some(ClientMessage::Input(input)) => {
+                assert_eq!(input.seq, seq, "the valid one is the first the server sees")
+            }
+            other => panic!("expected the valid input, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn a_lost_connection_closes_the_session_with_1006() {
         let server = serve(|mut ws: ServerWs| async move {
