@@ -293,6 +293,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_game_is_the_callers_or_a_shipped_one_by_name() {
+        let mut args = Args::new("http://127.0.0.1:1");
+        let options = RunOptions::default();
+        assert_eq!(
+            game(&args, &options).map(|g| g.name).ok(),
+            Some("arena"),
+            "arena by default"
+        );
+        args.game = "cycles".into();
+        assert_eq!(
+            game(&args, &options).map(|g| g.name).ok(),
+            Some("cycles"),
+            "by name"
+        );
+        args.game = "chess".into();
+        assert!(
+            matches!(game(&args, &options), Err(RunError::Args(_))),
+            "not a shipped game"
+        );
+        let theirs = RunOptions {
+            game: Some(&shared::games::cycles::PROTOCOL),
+            ..RunOptions::default()
+        };
+        assert_eq!(
+            game(&args, &theirs).map(|g| g.name).ok(),
+            Some("cycles"),
+            "the caller's game wins over --game"
+        );
+    }
+
     #[tokio::test]
     async fn a_run_against_no_server_reports_errors_and_no_snapshots() {
         // Port 1 on loopback refuses connections at once.
