@@ -652,6 +652,12 @@ mod tests {
             Value::from(2),
             "errors map"
         );
+        assert_eq!(json["game"], Value::from("arena"), "the game played");
+        assert_eq!(
+            json["events"]["by_kind"]["Kill"],
+            Value::from(4),
+            "events by kind"
+        );
         assert_eq!(json["delivery_ratio"], Value::from(0.999), "999 of 1000");
         assert_eq!(
             json["bytes_down_per_bot_s"],
