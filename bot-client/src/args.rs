@@ -56,6 +56,10 @@ pub struct Args {
     /// Seed for the bots' behaviour
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Game to play: a shipped game (arena, cycles); a library caller can bring its own
+    /// (`RunOptions::game`)
+    #[arg(long, default_value = "arena")]
+    pub game: String,
     /// Map to ask for when creating matches
     #[arg(long)]
     pub map: Option<String>,
@@ -126,6 +130,8 @@ mod tests {
             "10ms",
             "--scenario",
             "reconnect-storm",
+            "--game",
+            "cycles",
         ]);
         assert_eq!(args.bots, 500, "bots");
         assert_eq!(args.duration, Duration::from_secs(30), "duration");
@@ -133,5 +139,7 @@ mod tests {
         assert_eq!(args.scenario, Scenario::ReconnectStorm, "scenario");
         assert_eq!(args.latency, Some(Duration::from_millis(50)), "latency");
         assert_eq!(args.min_delivery, Some(0.999), "threshold");
+        assert_eq!(args.game, "cycles", "game");
+        assert_eq!(Args::new("http://x").game, "arena", "arena by default");
     }
 }

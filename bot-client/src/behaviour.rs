@@ -2,191 +2,153 @@
 //! seeded from the run's seed and the bot's index, so a bot makes the same choices for the same
 //! worlds every run.
 //!
-//! Call order: [`Behaviour::new`] once per bot, then [`Behaviour::decide`] for every snapshot
-//! the bot processes.
+//! Each shipped game has its own bot ([`arena`], [`cycles`]); any other game gets the
+//! [`RandomBot`], which needs nothing but the game's declared input ranges. Every input a
+//! behaviour answers is within those ranges: the server ends a connection for anything else.
+//!
+//! Call order: [`Behaviour::for_game`] once per bot, then [`Behaviour::decide`] for every
+//! snapshot the bot processes; [`Behaviour::held`] while the bot is not deciding.
+
+pub mod arena;
+pub mod cycles;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 
-use shared::quant::{POS_SCALE, angle_to_u16};
-use shared::world::flags;
-use shared::{EntityKind, EntityState, MOVE_DIRECTIONS, World, buttons};
+use shared::schema::Field;
+use shared::{GameProtocol, InputValues, World};
 
-/// Distance (fixed point) within which chasers fire and strafers keep their distance.
-const FIRE_RANGE: i64 = 450 * POS_SCALE as i64;
-/// Distance beyond which a chaser may dash toward its target.
-const DASH_RANGE: i64 = 700 * POS_SCALE as i64;
-/// Ticks without moving after which a bot counts as stuck on a wall and turns.
-const STUCK_TICKS: u32 = 6;
+pub use arena::{ArenaBot, Style, direction};
+pub use cycles::CyclesBot;
 
-/// How a bot plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Style {
-    /// Walks a heading for a second or so, then picks another; fires now and then.
-    Wander,
-    /// Runs at the nearest live player, aims at it and fires in range.
-    Chase,
-    /// Circles the nearest live player at range, aiming at it and firing all the time.
-    Strafe,
-}
-
-/// One tick's input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Command {
-    pub buttons: u8,
-    /// 0: stand still; 1..=8 the compass directions clockwise from east.
-    pub move_dir: u8,
-    pub aim: u16,
-}
-
-/// One bot's seeded decision maker.
+/// A bot's way of playing its game.
 #[derive(Debug, Clone)]
-pub struct Behaviour {
-    style: Style,
-    rng: ChaCha8Rng,
-    /// Wander: the heading (1..=8) and the ticks left on it.
-    heading: u8,
-    heading_ticks: u32,
-    /// Strafe: which way round the target (+1 clockwise, -1 anticlockwise), ticks left.
-    side: i8,
-    side_ticks: u32,
-    /// Where the bot was last tick, and for how many ticks it has not moved while walking.
-    last_pos: Option<(i32, i32)>,
-    still_ticks: u32,
+pub enum Behaviour {
+    Arena(ArenaBot),
+    Cycles(CyclesBot),
+    /// Any game this crate does not know.
+    Random(RandomBot),
 }
 
 impl Behaviour {
-    /// The behaviour of bot `bot` in a run seeded with `seed`: its style and every later choice
-    /// follow from these two numbers.
-    pub fn new(seed: u64, bot: u32) -> Behaviour {
-        let mut rng = rng_for(seed, bot);
-        let style = match rng.random_range(0..3u8) {
-            0 => Style::Wander,
-            1 => Style::Chase,
-            _ => Style::Strafe,
+    /// The behaviour of bot `bot` in a run of `game` seeded with `seed`: chosen by the game's
+    /// name, with [`RandomBot`] for names this crate does not know.
+    pub fn for_game(game: &'static GameProtocol, seed: u64, bot: u32) -> Behaviour {
+        match game.name {
+            // The shipped bots read the shipped declarations; a game that only shares the
+            // name (another version) would not decode, so it gets the generic bot.
+            "arena" if game == &shared::games::arena::PROTOCOL => {
+                Behaviour::Arena(ArenaBot::new(seed, bot))
+            }
+            "cycles" if game == &shared::games::cycles::PROTOCOL => {
+                Behaviour::Cycles(CyclesBot::new(seed, bot))
+            }
+            _ => Behaviour::Random(RandomBot::new(game, seed, bot)),
+        }
+    }
+
+    /// This tick's input for player `player_id` in `world`.
+    pub fn decide(&mut self, world: &World, player_id: u32) -> InputValues {
+        match self {
+            Behaviour::Arena(b) => InputValues::of(&b.decide(world, player_id)),
+            Behaviour::Cycles(b) => InputValues::of(&b.decide(world, player_id)),
+            Behaviour::Random(b) => b.decide(),
+        }
+    }
+
+    /// The input of a player doing nothing: what a bot sends before it has decided anything.
+    pub fn idle(&self) -> InputValues {
+        match self {
+            Behaviour::Arena(_) => InputValues::of(&shared::games::arena::ArenaInput::IDLE),
+            Behaviour::Cycles(_) => InputValues::of(&cycles::STRAIGHT),
+            Behaviour::Random(b) => b.idle(),
+        }
+    }
+
+    /// What to send again, on ticks the bot does not decide (a paused reader), after `last`:
+    /// held controls repeat, presses do not.
+    pub fn held(&self, last: InputValues) -> InputValues {
+        match self {
+            Behaviour::Cycles(_) => InputValues::of(&cycles::STRAIGHT),
+            Behaviour::Arena(_) | Behaviour::Random(_) => last,
+        }
+    }
+
+    /// The behaviour's name for logs and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Behaviour::Arena(_) => "arena",
+            Behaviour::Cycles(_) => "cycles",
+            Behaviour::Random(_) => "random",
+        }
+    }
+}
+
+/// Ticks a random input is held for, at least and at most: a new value every tick would make
+/// held controls jitter in place.
+const RANDOM_HOLD: std::ops::Range<u32> = 5..30;
+
+/// Plays any game: random values within every declared input range, each input held a few
+/// ticks.
+#[derive(Debug, Clone)]
+pub struct RandomBot {
+    game: &'static GameProtocol,
+    rng: ChaCha8Rng,
+    current: InputValues,
+    ticks_left: u32,
+}
+
+impl RandomBot {
+    pub fn new(game: &'static GameProtocol, seed: u64, bot: u32) -> RandomBot {
+        let mut bot = RandomBot {
+            game,
+            rng: rng_for(seed, bot),
+            current: InputValues::default(),
+            ticks_left: 0,
         };
-        Behaviour::from_rng(style, rng)
+        bot.current = bot.draw();
+        bot
     }
 
-    /// Like [`Behaviour::new`] with the style chosen by the caller.
-    pub fn with_style(style: Style, seed: u64, bot: u32) -> Behaviour {
-        Behaviour::from_rng(style, rng_for(seed, bot))
+    pub fn decide(&mut self) -> InputValues {
+        if self.ticks_left == 0 {
+            self.current = self.draw();
+            self.ticks_left = self.rng.random_range(RANDOM_HOLD);
+        }
+        self.ticks_left -= 1;
+        self.current
     }
 
-    pub fn style(&self) -> Style {
-        self.style
+    /// Every field at the value of its range nearest zero.
+    pub fn idle(&self) -> InputValues {
+        input_row(self.game, |field| {
+            0i64.clamp(field.min.min(field.max), field.max.max(field.min))
+        })
     }
 
-    /// This tick's input for player `player_id` in `world`. A player that is not in the world
-    /// yet, or dead, stands still.
-    pub fn decide(&mut self, world: &World, player_id: u32) -> Command {
-        let Some(me) = own_player(world, player_id) else {
-            self.last_pos = None;
-            return Command::default();
-        };
-        if me.flags & flags::DEAD != 0 {
-            self.last_pos = None;
-            return Command::default();
-        }
-        let stuck = self.note_position(me);
-        let target = nearest_live_player(world, player_id, me);
-        match (self.style, target) {
-            (Style::Chase, Some(target)) => self.chase(me, target),
-            (Style::Strafe, Some(target)) => self.strafe(me, target, stuck),
-            _ => self.wander(stuck),
-        }
+    /// One random value per declared input field, within its range, in wire form.
+    fn draw(&mut self) -> InputValues {
+        let rng = &mut self.rng;
+        // The declared range is within the field's type (`GameProtocol::check`), so the
+        // wrap in `input_row` is the identity on it; a bad declaration still yields some value.
+        input_row(self.game, |field| {
+            rng.random_range(field.min.min(field.max)..=field.max.max(field.min))
+        })
     }
+}
 
-    fn from_rng(style: Style, mut rng: ChaCha8Rng) -> Behaviour {
-        let heading = rng.random_range(1..=MOVE_DIRECTIONS);
-        let heading_ticks = rng.random_range(15..60);
-        let side = if rng.random_bool(0.5) { 1 } else { -1 };
-        let side_ticks = rng.random_range(20..60);
-        Behaviour {
-            style,
-            rng,
-            heading,
-            heading_ticks,
-            side,
-            side_ticks,
-            last_pos: None,
-            still_ticks: 0,
-        }
+/// One value per input field `game` declares, chosen by `value`, in wire form.
+fn input_row(game: &GameProtocol, mut value: impl FnMut(&Field) -> i64) -> InputValues {
+    let mut row = [0i32; shared::schema::MAX_INPUT_FIELDS];
+    let fields = game.input.fields;
+    // `GameProtocol::check` bounds inputs to MAX_INPUT_FIELDS; a game that skipped it gets its
+    // first fields only, and the session refuses the short input.
+    let n = fields.len().min(row.len());
+    for (slot, field) in row.iter_mut().zip(&fields[..n]) {
+        *slot = field.ty.wrap(value(field));
     }
-
-    /// Tracks whether the bot is pressed against a wall; `true` when it should turn.
-    fn note_position(&mut self, me: &EntityState) -> bool {
-        let pos = (me.x, me.y);
-        if self.last_pos == Some(pos) {
-            self.still_ticks += 1;
-        } else {
-            self.still_ticks = 0;
-        }
-        self.last_pos = Some(pos);
-        if self.still_ticks >= STUCK_TICKS {
-            self.still_ticks = 0;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn wander(&mut self, stuck: bool) -> Command {
-        if stuck || self.heading_ticks == 0 {
-            self.heading = self.rng.random_range(1..=MOVE_DIRECTIONS);
-            self.heading_ticks = self.rng.random_range(15..60);
-        }
-        self.heading_ticks -= 1;
-        let fire = self.rng.random_bool(0.05);
-        Command {
-            buttons: if fire { buttons::FIRE } else { 0 },
-            move_dir: self.heading,
-            aim: heading_aim(self.heading),
-        }
-    }
-
-    fn chase(&mut self, me: &EntityState, target: &EntityState) -> Command {
-        let (dx, dy) = (target.x - me.x, target.y - me.y);
-        let angle = (dy as f32).atan2(dx as f32);
-        let distance_sq = i64::from(dx).pow(2) + i64::from(dy).pow(2);
-        let mut pressed = 0;
-        if distance_sq <= FIRE_RANGE * FIRE_RANGE {
-            pressed |= buttons::FIRE;
-        } else if distance_sq >= DASH_RANGE * DASH_RANGE && self.rng.random_bool(0.02) {
-            pressed |= buttons::DASH;
-        }
-        Command {
-            buttons: pressed,
-            move_dir: direction(angle),
-            aim: angle_to_u16(angle),
-        }
-    }
-
-    fn strafe(&mut self, me: &EntityState, target: &EntityState, stuck: bool) -> Command {
-        if stuck || self.side_ticks == 0 {
-            self.side = -self.side;
-            self.side_ticks = self.rng.random_range(20..60);
-        }
-        self.side_ticks -= 1;
-        let (dx, dy) = (target.x - me.x, target.y - me.y);
-        let angle = (dy as f32).atan2(dx as f32);
-        let distance_sq = i64::from(dx).pow(2) + i64::from(dy).pow(2);
-        // Across the line to the target, leaning in when far and out when close.
-        let lean = if distance_sq > FIRE_RANGE * FIRE_RANGE {
-            -std::f32::consts::FRAC_PI_4
-        } else {
-            0.0
-        };
-        let quarter = std::f32::consts::FRAC_PI_2 + lean;
-        let heading = angle + f32::from(self.side) * quarter;
-        Command {
-            buttons: buttons::FIRE,
-            move_dir: direction(heading),
-            aim: angle_to_u16(angle),
-        }
-    }
+    // At most MAX_INPUT_FIELDS values, so `new` accepts them.
+    InputValues::new(&row[..n]).unwrap_or_default()
 }
 
 /// The bot's random stream: one ChaCha stream per bot under the run's seed.
@@ -196,189 +158,102 @@ fn rng_for(seed: u64, bot: u32) -> ChaCha8Rng {
     rng
 }
 
-/// The player entity owned by `player_id`.
-fn own_player(world: &World, player_id: u32) -> Option<&EntityState> {
-    world
-        .entities()
-        .iter()
-        .map(|(_, e)| e)
-        .find(|e| e.kind == EntityKind::Player && e.owner == player_id)
-}
-
-/// The nearest other player that is alive; ties go to the lower network id.
-fn nearest_live_player<'w>(
-    world: &'w World,
-    player_id: u32,
-    me: &EntityState,
-) -> Option<&'w EntityState> {
-    world
-        .entities()
-        .iter()
-        .map(|(_, e)| e)
-        .filter(|e| e.kind == EntityKind::Player && e.owner != player_id)
-        .filter(|e| e.flags & flags::DEAD == 0)
-        .min_by_key(|e| i64::from(e.x - me.x).pow(2) + i64::from(e.y - me.y).pow(2))
-}
-
-/// The compass `move_dir` (1..=8) nearest to `angle` (radians, clockwise from east on a screen
-/// whose y axis points down).
-pub fn direction(angle: f32) -> u8 {
-    let eighths = (angle / std::f32::consts::FRAC_PI_4).round() as i32;
-    // rem_euclid(8) is in 0..8, so the sum fits a u8.
-    (eighths.rem_euclid(i32::from(MOVE_DIRECTIONS)) + 1) as u8
-}
-
-/// The aim that looks along compass direction `move_dir`.
-fn heading_aim(move_dir: u8) -> u16 {
-    let eighths = f32::from(move_dir.saturating_sub(1));
-    angle_to_u16(eighths * std::f32::consts::FRAC_PI_4)
-}
-
 #[cfg(test)]
 mod tests {
-    use shared::NetId;
+    use shared::schema::{Encoding, EventSchema, Field, FieldType, Schema};
 
     use super::*;
 
-    fn player(owner: u32, x: i32, y: i32) -> EntityState {
-        EntityState {
-            owner,
-            health: 100,
-            ..EntityState::new(EntityKind::Player, x * POS_SCALE, y * POS_SCALE)
+    static ODD_INPUT: Schema = Schema {
+        name: "OddInput",
+        fields: &[
+            Field {
+                name: "gear",
+                ty: FieldType::I8,
+                encoding: Encoding::Value,
+                min: -3,
+                max: 2,
+            },
+            Field {
+                name: "throttle",
+                ty: FieldType::U32,
+                encoding: Encoding::Value,
+                min: 4_000_000_000,
+                max: 4_000_000_010,
+            },
+            Field {
+                name: "horn",
+                ty: FieldType::Bool,
+                encoding: Encoding::Value,
+                min: 0,
+                max: 1,
+            },
+        ],
+    };
+
+    static ODD: GameProtocol = GameProtocol {
+        name: "odd",
+        entity: &ODD_INPUT,
+        input: &ODD_INPUT,
+        events: &EventSchema {
+            name: "OddEvent",
+            variants: &[],
+        },
+        stats: &[],
+    };
+
+    #[test]
+    fn behaviours_are_chosen_by_game_with_a_fallback() {
+        let arena = &shared::games::arena::PROTOCOL;
+        let cycles = &shared::games::cycles::PROTOCOL;
+        assert_eq!(Behaviour::for_game(arena, 1, 0).name(), "arena", "arena");
+        assert_eq!(Behaviour::for_game(cycles, 1, 0).name(), "cycles", "cycles");
+        assert_eq!(Behaviour::for_game(&ODD, 1, 0).name(), "random", "unknown");
+    }
+
+    #[test]
+    fn random_inputs_stay_within_the_declared_ranges() {
+        let mut bot = Behaviour::for_game(&ODD, 3, 9);
+        let world = World::new(ODD.entity);
+        let mut gears = std::collections::BTreeSet::new();
+        for _ in 0..2000 {
+            let input = bot.decide(&world, 1);
+            assert!(
+                ODD.input.admits(input.as_slice()),
+                "admitted by the declaration: {input:?}"
+            );
+            gears.insert(input.as_slice()[0]);
         }
-    }
-
-    fn world(players: &[EntityState]) -> World {
-        World::from_entities(
-            players
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (NetId::new(i as u32 + 1, 1), *p))
-                .collect(),
-        )
-    }
-
-    /// Aims within a small quantisation error of `expected`.
-    fn aims_at(aim: u16, expected: u16) -> bool {
-        aim.wrapping_sub(expected).min(expected.wrapping_sub(aim)) < 200
-    }
-
-    #[test]
-    fn directions_follow_the_compass_clockwise_from_east() {
-        use std::f32::consts::{FRAC_PI_2, FRAC_PI_4, PI};
-        assert_eq!(direction(0.0), 1, "east");
-        assert_eq!(direction(FRAC_PI_4), 2, "south-east (y points down)");
-        assert_eq!(direction(FRAC_PI_2), 3, "south");
-        assert_eq!(direction(PI), 5, "west");
-        assert_eq!(direction(-PI), 5, "west from the other side");
-        assert_eq!(direction(-FRAC_PI_2), 7, "north");
-        assert_eq!(direction(-0.1), 1, "just north of east rounds to east");
-    }
-
-    #[test]
-    fn a_chaser_runs_at_the_nearest_live_player_and_fires_in_range() {
-        let mut dead = player(4, 101, 100);
-        dead.flags = flags::DEAD;
-        let w = world(&[
-            player(1, 100, 100),
-            player(2, 400, 100),
-            player(3, 100, -900),
-            dead,
-        ]);
-        let mut bot = Behaviour::with_style(Style::Chase, 7, 0);
-        let cmd = bot.decide(&w, 1);
-        assert_eq!(
-            cmd.move_dir, 1,
-            "east, toward player 2 (the dead one is ignored)"
-        );
-        assert!(aims_at(cmd.aim, 0), "aims east: {}", cmd.aim);
-        assert_eq!(
-            cmd.buttons & buttons::FIRE,
-            buttons::FIRE,
-            "300 units is in range"
-        );
-
-        let far = world(&[player(1, 0, 0), player(2, 0, 1000)]);
-        let cmd = bot.decide(&far, 1);
-        assert_eq!(cmd.move_dir, 3, "south, toward the only other player");
-        assert!(aims_at(cmd.aim, 1 << 14), "aims south: {}", cmd.aim);
-        assert_eq!(cmd.buttons & buttons::FIRE, 0, "1000 units is out of range");
-    }
-
-    #[test]
-    fn a_strafer_moves_across_the_line_to_its_target_and_fires() {
-        let w = world(&[player(1, 100, 100), player(2, 300, 100)]);
-        let mut bot = Behaviour::with_style(Style::Strafe, 3, 5);
-        let cmd = bot.decide(&w, 1);
+        assert_eq!(gears.len(), 6, "every gear -3..=2 drawn: {gears:?}");
         assert!(
-            cmd.move_dir == 3 || cmd.move_dir == 7,
-            "north or south of a target due east, got {}",
-            cmd.move_dir
+            ODD.input.admits(bot.idle().as_slice()),
+            "idle is admitted too: {:?}",
+            bot.idle()
         );
-        assert!(aims_at(cmd.aim, 0), "aims at the target: {}", cmd.aim);
-        assert_eq!(cmd.buttons, buttons::FIRE, "always firing");
     }
 
     #[test]
-    fn without_a_target_chasers_and_strafers_wander() {
-        let alone = world(&[player(1, 100, 100)]);
-        for style in [Style::Chase, Style::Strafe] {
-            let cmd = Behaviour::with_style(style, 1, 1).decide(&alone, 1);
-            assert!(
-                (1..=MOVE_DIRECTIONS).contains(&cmd.move_dir),
-                "{style:?} walks somewhere: {cmd:?}"
-            );
+    fn every_behaviour_answers_inputs_its_game_admits() {
+        for game in shared::games::shipped() {
+            for bot in 0..6 {
+                let mut b = Behaviour::for_game(game, 5, bot);
+                let input = b.decide(&World::new(game.entity), 1);
+                assert!(
+                    game.input.admits(input.as_slice()),
+                    "{}: {input:?}",
+                    game.name
+                );
+                assert!(
+                    game.input.admits(b.held(input).as_slice()),
+                    "{}: held {input:?}",
+                    game.name
+                );
+                assert!(
+                    game.input.admits(b.idle().as_slice()),
+                    "{}: idle",
+                    game.name
+                );
+            }
         }
-    }
-
-    #[test]
-    fn an_absent_or_dead_player_stands_still() {
-        let mut bot = Behaviour::new(1, 2);
-        assert_eq!(
-            bot.decide(&World::new(), 1),
-            Command::default(),
-            "not in the world yet"
-        );
-        let mut me = player(1, 10, 10);
-        me.flags = flags::DEAD;
-        assert_eq!(
-            bot.decide(&world(&[me, player(2, 20, 20)]), 1),
-            Command::default(),
-            "dead"
-        );
-    }
-
-    #[test]
-    fn the_same_seed_and_bot_make_the_same_choices() {
-        let w = world(&[player(1, 100, 100), player(2, 900, 500)]);
-        let run = |seed, bot| {
-            let mut b = Behaviour::new(seed, bot);
-            (0..200).map(|_| b.decide(&w, 1)).collect::<Vec<_>>()
-        };
-        assert_eq!(run(9, 4), run(9, 4), "deterministic per seed and bot");
-        let styles: Vec<Style> = (0..30).map(|bot| Behaviour::new(9, bot).style()).collect();
-        for style in [Style::Wander, Style::Chase, Style::Strafe] {
-            assert!(
-                styles.contains(&style),
-                "{style:?} among 30 bots: {styles:?}"
-            );
-        }
-        let wanderers: Vec<u32> = (0..30)
-            .filter(|bot| Behaviour::new(9, *bot).style() == Style::Wander)
-            .collect();
-        let a = run(9, wanderers[0]);
-        let b = run(9, wanderers[1]);
-        assert_ne!(a, b, "two wanderers walk differently");
-    }
-
-    #[test]
-    fn a_wanderer_stuck_on_a_wall_turns() {
-        let w = world(&[player(1, 0, 0)]);
-        let mut bot = Behaviour::with_style(Style::Wander, 11, 0);
-        let first = bot.decide(&w, 1).move_dir;
-        let turned = (0..STUCK_TICKS + 1).any(|_| bot.decide(&w, 1).move_dir != first);
-        // A new heading is random and may repeat, so allow a second stuck period.
-        let turned = turned || (0..STUCK_TICKS + 1).any(|_| bot.decide(&w, 1).move_dir != first);
-        assert!(turned, "the heading changed while the bot did not move");
     }
 }

@@ -19,14 +19,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant as TokioInstant;
 
-use shared::{Hello, PROTOCOL_VERSION, Tick, Welcome, close};
+use shared::{Event, GameProtocol, InputValues, Tick, Welcome, close};
 
 use crate::args::Scenario;
-use crate::behaviour::{Behaviour, Command};
+use crate::behaviour::Behaviour;
 use crate::conn::{
     ABNORMAL_CLOSURE, ConnError, ConnectOptions, Connection, DEFAULT_CONNECT_TIMEOUT,
     NO_STATUS_RECEIVED,
 };
+use crate::events::{EventFeed, TickedEvent};
 use crate::fleet::Fleet;
 use crate::link::DelayLine;
 use crate::replica::{Replica, ReplicaError};
@@ -69,7 +70,7 @@ pub(crate) async fn run(fleet: Arc<Fleet>, index: u32) {
     let affected = fleet.plan.is_affected(index);
     let mut bot = Bot {
         rec: fleet.stats.recorder(index, !affected),
-        behaviour: Behaviour::new(fleet.seed, index),
+        behaviour: Behaviour::for_game(fleet.game, fleet.seed, index),
         rng: link_rng(fleet.seed, index),
         affected,
         index,
@@ -133,7 +134,7 @@ struct Delivered {
 /// Something the bot sends, waiting out the link's delay.
 enum Outgoing {
     Input {
-        cmd: Command,
+        cmd: InputValues,
         ack: Tick,
         decided: Instant,
     },
@@ -201,7 +202,7 @@ struct Play {
     /// the last tick it processed), as a client that writes but cannot keep up reading would;
     /// so the server sees it alive and keeps sending.
     next_paused_input: Instant,
-    last_cmd: Command,
+    last_cmd: InputValues,
     leave_at: Option<Instant>,
     last_heard: Instant,
     match_ended: bool,
@@ -236,7 +237,8 @@ impl Play {
             next_wave: None,
             paused_until: None,
             next_paused_input: now,
-            last_cmd: Command::default(),
+            // No input yet: the first paused one is the behaviour's `held` of nothing.
+            last_cmd: InputValues::default(),
             leave_at,
             last_heard: now,
             match_ended: false,
@@ -387,12 +389,14 @@ impl Bot {
             let fleet = self.fleet.clone();
             let stop = fleet.stop.clone();
             let options = self.connect_options();
-            let mut replica = Replica::with_history(self.fleet.history_ticks(self.affected));
+            let mut replica =
+                Replica::with_history(self.fleet.game, self.fleet.history_ticks(self.affected));
             // The bot's acknowledgements only go forward, so the replica may forget what the
             // server will never delta against again.
             replica.set_pruning(true);
             let detached = Detached {
                 replica,
+                events: EventFeed::new(),
                 next_seq: self.next_seq,
             };
             let result = tokio::select! {
@@ -443,6 +447,7 @@ impl Bot {
             url,
         } = joined;
         let mut play = Play::new(&welcome, url, leave_at);
+        play.last_cmd = self.behaviour.idle();
         play.next_wave = self.next_wave();
         session.set_history(
             self.fleet
@@ -453,7 +458,13 @@ impl Bot {
             let outcome = self.drive(&mut session, &mut play).await;
             self.finish_connection(&session, &play);
             match outcome {
-                Outcome::End(end) => return end,
+                Outcome::End(end) => {
+                    // The feed lives across resumes, so its counts are the seat's.
+                    let feed = session.events();
+                    self.rec.counts.event_repeats += feed.repeats;
+                    self.rec.counts.event_gaps += feed.gaps;
+                    return end;
+                }
                 Outcome::Storm => {
                     self.rec.counts.detaches += 1;
                     let detached = session.detach();
@@ -573,7 +584,7 @@ impl Bot {
         if play.paused_until.is_some() && now >= play.next_paused_input {
             play.next_paused_input = now + play.period;
             let input = Outgoing::Input {
-                cmd: play.last_cmd,
+                cmd: self.behaviour.held(play.last_cmd),
                 ack: play.visible_ack,
                 decided: now,
             };
@@ -642,7 +653,11 @@ impl Bot {
                 tracing::debug!(bot = self.index, code, %reason, "connection closed");
                 Some(self.on_closed(play, code))
             }
-            SessionEvent::Event(_) | SessionEvent::ServerPing(_) => None,
+            SessionEvent::Event(event) => {
+                self.count_event(session.game(), &event);
+                None
+            }
+            SessionEvent::ServerPing(_) => None,
         }
     }
 
@@ -662,6 +677,10 @@ impl Bot {
         }
         counts.snapshots += 1;
         play.seg.count(applied.tick);
+        for TickedEvent { event, .. } in &snapshot.events {
+            self.count_event(session.game(), event);
+        }
+        let counts = &mut self.rec.counts;
         if applied.keyframe {
             counts.keyframes += 1;
         } else {
@@ -731,6 +750,24 @@ impl Bot {
         }
     }
 
+    /// Counts one delivered event by its kind; an event the game does not declare is an error.
+    fn count_event(&mut self, game: &'static GameProtocol, event: &Event) {
+        self.rec.counts.events += 1;
+        let kind = match event {
+            Event::Game { kind, values } => {
+                if !game.events.admits(*kind, values) {
+                    self.rec.error("event: not declared by the game");
+                    return;
+                }
+                // `admits` found the variant.
+                game.events.variant(*kind).map_or("unknown", |v| v.name)
+            }
+            Event::PlayerJoined { .. } => "PlayerJoined",
+            Event::PlayerLeft { .. } => "PlayerLeft",
+        };
+        self.rec.event(kind);
+    }
+
     /// Sends now, or through the link's delay line.
     async fn send(&mut self, session: &mut Session, play: &mut Play, item: Outgoing, now: Instant) {
         if self.fleet.link.is_instant() {
@@ -753,16 +790,15 @@ impl Bot {
             return;
         }
         let result = match item {
-            Outgoing::Input { cmd, ack, decided } => session
-                .queue_input(ack, cmd.buttons, cmd.move_dir, cmd.aim)
-                .await
-                .map(|seq| {
+            Outgoing::Input { cmd, ack, decided } => {
+                session.queue_input(ack, cmd).await.map(|seq| {
                     if play.pending_inputs.len() >= PENDING_INPUTS {
                         play.pending_inputs.pop_front();
                     }
                     play.pending_inputs.push_back((seq, decided));
                     self.rec.counts.inputs += 1;
-                }),
+                })
+            }
             Outgoing::Ping { decided } => session.queue_ping().await.map(|id| {
                 if play.pending_pings.len() >= PENDING_PINGS {
                     play.pending_pings.pop_front();
@@ -774,6 +810,11 @@ impl Bot {
         };
         match result {
             Ok(()) => play.dirty = true,
+            // Nothing was written: the connection is fine, the behaviour is wrong.
+            Err(e @ SessionError::InvalidInput { .. }) => {
+                tracing::debug!(bot = self.index, error = %e, "input refused");
+                self.rec.error(session_error_kind(&e));
+            }
             Err(e) => play.write_failed = Some(session_error_kind(&e)),
         }
     }
@@ -956,11 +997,7 @@ async fn connect(
     detached: Detached,
 ) -> Result<(Session, Welcome), JoinError> {
     let conn = Connection::connect_with(url, options).await?;
-    let hello = Hello {
-        protocol_version: PROTOCOL_VERSION,
-        ticket: ticket.to_string(),
-        resume: None,
-    };
+    let hello = crate::session::join_hello(ticket, detached.replica.game());
     Session::start(conn, hello, detached).await
 }
 
@@ -1016,6 +1053,7 @@ fn join_error_kind(e: &JoinError) -> String {
         JoinError::Refused { code, .. } => format!("join: refused {}", close_name(*code)),
         JoinError::Timeout(_) => "join: no Welcome".into(),
         JoinError::Unexpected(what) => format!("join: got {what}"),
+        JoinError::WrongGame { got, .. } => format!("join: the match plays {got}"),
         JoinError::Conn(c) => format!("join: {}", conn_error_kind(c)),
     }
 }
@@ -1029,6 +1067,7 @@ fn session_error_kind(e: &SessionError) -> String {
         SessionError::Replica(ReplicaError::Delta { .. }) => "snapshot: bad delta".into(),
         SessionError::Replica(ReplicaError::ZeroTick) => "snapshot: tick 0".into(),
         SessionError::UnexpectedWelcome => "session: second Welcome".into(),
+        SessionError::InvalidInput { .. } => "session: input out of range".into(),
         SessionError::Ended => "session: ended".into(),
     }
 }
@@ -1088,6 +1127,8 @@ mod tests {
         let welcome = Welcome {
             player_id: 1,
             match_id: "m".into(),
+            game: "arena".into(),
+            game_hash: shared::games::arena::PROTOCOL.hash(),
             tick_rate: 30,
             map: "arena".into(),
             reconnect_token: "rt".into(),

@@ -667,9 +667,7 @@ mod tests {
         ClientMessage::Input(Input {
             seq,
             ack_tick: Tick(seq),
-            buttons: 0,
-            move_dir: 1,
-            aim: 0,
+            values: shared::InputValues::new(&[0, 1, 0]).expect("three values fit"),
         })
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use shared::GameProtocol;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,11 @@ pub struct RunOptions {
     pub stop: CancellationToken,
     /// Draw the live progress line on stderr.
     pub progress: bool,
+    /// The game to play, for a game this crate does not ship: its declarations, which the
+    /// lobby asks for by name and the bots replicate and play (with the generic
+    /// [`crate::behaviour::RandomBot`] unless it is a shipped game). `None`: the shipped game
+    /// named by `--game`. When set, `--game` is ignored.
+    pub game: Option<&'static GameProtocol>,
 }
 
 /// Why a run could not start.
@@ -53,6 +59,7 @@ pub async fn run(args: Args) -> Result<Report, RunError> {
 /// answers the report. Thresholds are not checked here (see [`Report::breaches`]).
 pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunError> {
     check(&args)?;
+    let game = game(&args, &options)?;
     let stats = Arc::new(Stats::new(Stats::shards_for_machine()));
     let observer = stats.clone();
     let rest =
@@ -68,7 +75,8 @@ pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunErro
     let stop = options.stop.child_token();
     let plan = Plan::from_args(&args);
     let fleet = Arc::new(Fleet {
-        lobby: Lobby::new(rest.clone(), args.map.clone()),
+        lobby: Lobby::new(rest.clone(), game.name, args.map.clone()),
+        game,
         rest: rest.clone(),
         stats: stats.clone(),
         plan,
@@ -114,6 +122,7 @@ pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunErro
     };
     let facts = RunFacts {
         url: args.url.clone(),
+        game: game.name.to_string(),
         bots: args.bots,
         seed: args.seed,
         scenario: args.scenario,
@@ -133,6 +142,7 @@ pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunErro
 /// What every bot of a run shares.
 #[derive(Debug)]
 pub(crate) struct Fleet {
+    pub(crate) game: &'static GameProtocol,
     pub(crate) rest: RestClient,
     pub(crate) lobby: Lobby,
     pub(crate) stats: Arc<Stats>,
@@ -232,6 +242,24 @@ fn check(args: &Args) -> Result<(), RunError> {
     Ok(())
 }
 
+/// The game of a run: the caller's, or the shipped game `--game` names.
+fn game(args: &Args, options: &RunOptions) -> Result<&'static GameProtocol, RunError> {
+    let game = match options.game {
+        Some(game) => game,
+        None => shared::games::by_name(&args.game).ok_or_else(|| {
+            let shipped: Vec<&str> = shared::games::shipped().iter().map(|g| g.name).collect();
+            RunError::Args(format!(
+                "--game {}: not a shipped game (one of {})",
+                args.game,
+                shipped.join(", ")
+            ))
+        })?,
+    };
+    // A declaration the wire cannot carry would fail on every input; say so up front.
+    game.check().map_err(RunError::Args)?;
+    Ok(game)
+}
+
 /// This process's peak resident memory (Linux), in bytes.
 fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -262,6 +290,37 @@ mod tests {
         assert!(
             matches!(check(&args), Err(RunError::Args(_))),
             "ramp at 0/s"
+        );
+    }
+
+    #[test]
+    fn the_game_is_the_callers_or_a_shipped_one_by_name() {
+        let mut args = Args::new("http://127.0.0.1:1");
+        let options = RunOptions::default();
+        assert_eq!(
+            game(&args, &options).map(|g| g.name).ok(),
+            Some("arena"),
+            "arena by default"
+        );
+        args.game = "cycles".into();
+        assert_eq!(
+            game(&args, &options).map(|g| g.name).ok(),
+            Some("cycles"),
+            "by name"
+        );
+        args.game = "chess".into();
+        assert!(
+            matches!(game(&args, &options), Err(RunError::Args(_))),
+            "not a shipped game"
+        );
+        let theirs = RunOptions {
+            game: Some(&shared::games::cycles::PROTOCOL),
+            ..RunOptions::default()
+        };
+        assert_eq!(
+            game(&args, &theirs).map(|g| g.name).ok(),
+            Some("cycles"),
+            "the caller's game wins over --game"
         );
     }
 

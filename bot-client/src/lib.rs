@@ -5,10 +5,16 @@
 //! A load run is [`run`] (or [`run_with`]): every bot a task on one runtime, playing a seeded
 //! [`behaviour`] through an optional simulated [`link`], on the schedule of its [`scenario`],
 //! measured into [`stats`] and summed up in a [`report`].
+//!
+//! Every part is generic over the game: the game is a [`shared::GameProtocol`] (a shipped one
+//! by `--game`, or any other through [`RunOptions::game`]), the replica rebuilds its declared
+//! rows, and the behaviour is the game's own bot or a generic one playing random inputs within
+//! the declared ranges.
 
 pub mod args;
 pub mod behaviour;
 pub mod conn;
+pub mod events;
 pub mod link;
 pub mod metrics_scrape;
 pub mod replica;

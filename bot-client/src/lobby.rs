@@ -1,5 +1,6 @@
-//! How a bot gets a seat: quick-join, or with `--map`, fill matches of that map that this run
-//! creates, one at a time, creating the next when the current one is full or over.
+//! How a bot gets a seat in a match of the run's game: quick-join, or with `--map`, fill
+//! matches of that map that this run creates, one at a time, creating the next when the
+//! current one is full or over.
 
 use tokio::sync::Mutex;
 
@@ -13,6 +14,7 @@ const MAX_ATTEMPTS: usize = 4;
 #[derive(Debug)]
 pub(crate) struct Lobby {
     rest: RestClient,
+    game: &'static str,
     map: Option<String>,
     /// The match on `map` being filled. A tokio mutex: it is held across the REST call that
     /// creates the next match, so concurrent bots wait for that one instead of each creating
@@ -21,9 +23,10 @@ pub(crate) struct Lobby {
 }
 
 impl Lobby {
-    pub(crate) fn new(rest: RestClient, map: Option<String>) -> Lobby {
+    pub(crate) fn new(rest: RestClient, game: &'static str, map: Option<String>) -> Lobby {
         Lobby {
             rest,
+            game,
             map,
             current: Mutex::new(None),
         }
@@ -32,7 +35,7 @@ impl Lobby {
     /// A seat and its join ticket for the player with access token `token`.
     pub(crate) async fn ticket(&self, token: &str) -> Result<JoinTicket, RestError> {
         let Some(map) = &self.map else {
-            return self.rest.quick_join(token).await;
+            return self.rest.quick_join(token, Some(self.game), None).await;
         };
         let mut last_error = None;
         for _ in 0..MAX_ATTEMPTS {
@@ -54,7 +57,11 @@ impl Lobby {
             let mut guard = self.current.lock().await;
             // Another bot may have replaced the match while this one was trying it.
             if *guard == current {
-                *guard = Some(self.rest.create_match(token, Some(map), true).await?);
+                *guard = Some(
+                    self.rest
+                        .create_match(token, Some(self.game), Some(map), true)
+                        .await?,
+                );
             }
         }
         // At least one attempt failed with a seat error to get here, or a create succeeded

@@ -30,6 +30,8 @@ async fn main() -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         stop,
         progress: !args.quiet,
+        // The binary plays the shipped game `--game` names.
+        game: None,
     };
     let report = bot_client::run_with(args.clone(), options)
         .await

@@ -1,12 +1,16 @@
 //! The client's copy of the world, rebuilt from the server's snapshots. Pure: no I/O, no clock.
 //!
+//! The same code replicates every game: a world is rows of the fields the game declares
+//! ([`shared::GameProtocol::entity`]), and the delta engine and the checksum work from that
+//! declaration, so a replica only needs to know which game it holds.
+//!
 //! Call order: for every snapshot the server sends, [`Replica::apply`]; then send
 //! [`Replica::ack_tick`] in the next `Input`, so the server deltas against a world this replica
 //! holds.
 
 use std::collections::VecDeque;
 
-use shared::{DeltaError, Snapshot, Tick, World};
+use shared::{DeltaError, GameProtocol, Snapshot, Tick, World};
 
 /// Worlds kept for baselines by default. The server deltas against the newest tick the client
 /// acknowledged, which is a round trip old at most, so this is generous.
@@ -54,6 +58,7 @@ pub enum ReplicaError {
 /// baseline and never acknowledged, so one desync does not spread to every later delta.
 #[derive(Debug, Clone)]
 pub struct Replica {
+    game: &'static GameProtocol,
     /// Rebuilt worlds in increasing tick order, at most `capacity` of them.
     worlds: VecDeque<(Tick, World)>,
     capacity: usize,
@@ -65,29 +70,31 @@ pub struct Replica {
     prune: bool,
 }
 
-impl Default for Replica {
-    fn default() -> Replica {
-        Replica::new()
-    }
-}
-
 impl Replica {
-    /// An empty replica keeping [`DEFAULT_HISTORY`] worlds.
-    pub fn new() -> Replica {
-        Replica::with_history(DEFAULT_HISTORY)
+    /// An empty replica of `game` keeping [`DEFAULT_HISTORY`] worlds.
+    pub fn new(game: &'static GameProtocol) -> Replica {
+        Replica::with_history(game, DEFAULT_HISTORY)
     }
 
-    /// An empty replica keeping the newest `history` worlds (at least one).
-    pub fn with_history(history: usize) -> Replica {
+    /// An empty replica of `game` keeping the newest `history` worlds (at least one).
+    pub fn with_history(game: &'static GameProtocol, history: usize) -> Replica {
         let capacity = history.max(1);
         Replica {
+            game,
             worlds: VecDeque::with_capacity(capacity.min(DEFAULT_HISTORY)),
             capacity,
             newest_seen: None,
             counters: ReplicaCounters::default(),
-            empty: World::new(),
+            // Every keyframe applies to the game's empty world, which fixes the schema of
+            // every world rebuilt after it.
+            empty: World::new(game.entity),
             prune: false,
         }
+    }
+
+    /// The game this replica holds.
+    pub fn game(&self) -> &'static GameProtocol {
+        self.game
     }
 
     /// With `prune`, applying a delta forgets the worlds older than its baseline (or, for a
@@ -246,8 +253,16 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::games::arena;
     use shared::sample;
     use shared::{Prediction, SnapshotBody, SnapshotHeader, diff, diff_predicted};
+
+    const ARENA: &GameProtocol = &arena::PROTOCOL;
+
+    /// The arena's empty world: the baseline of a keyframe.
+    fn empty() -> World {
+        World::new(ARENA.entity)
+    }
 
     fn snapshot(tick: u32, baseline: u32, from: &World, to: &World, checksum: bool) -> Snapshot {
         Snapshot {
@@ -294,9 +309,9 @@ mod tests {
     #[test]
     fn keyframe_then_deltas_rebuild_the_server_worlds() {
         let worlds = server_worlds(5);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         let applied = replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], true))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], true))
             .expect("keyframe applies");
         assert!(applied.keyframe, "baseline 0 is a keyframe");
         assert_eq!(applied.checksum, Some(true), "keyframe checksum verified");
@@ -324,9 +339,9 @@ mod tests {
     #[test]
     fn a_delta_against_an_older_held_tick_applies() {
         let worlds = server_worlds(3);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
@@ -345,9 +360,9 @@ mod tests {
     #[test]
     fn a_delta_predicting_from_an_older_held_tick_applies() {
         let worlds = server_worlds(5);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
@@ -362,9 +377,9 @@ mod tests {
     #[test]
     fn a_missing_older_baseline_is_a_missing_baseline() {
         let worlds = server_worlds(5);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(2, 0, &World::new(), &worlds[1], false))
+            .apply(&snapshot(2, 0, &empty(), &worlds[1], false))
             .expect("keyframe at 2");
         assert_eq!(
             replica.apply(&predicted((5, 2, 1), (&worlds[0], &worlds[1], &worlds[4]))),
@@ -380,9 +395,9 @@ mod tests {
     #[test]
     fn a_predicted_delta_for_another_tick_is_refused() {
         let worlds = server_worlds(5);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
@@ -402,10 +417,10 @@ mod tests {
     #[test]
     fn pruning_keeps_the_older_baseline_of_a_predicted_delta() {
         let worlds = server_worlds(6);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica.set_pruning(true);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
@@ -432,9 +447,9 @@ mod tests {
     #[test]
     fn a_checksum_mismatch_is_reported_as_a_desync_and_not_acknowledged() {
         let worlds = server_worlds(2);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], true))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], true))
             .expect("keyframe");
         let mut bad = snapshot(2, 1, &worlds[0], &worlds[1], true);
         bad.body.checksum = bad.body.checksum.map(|c| c ^ 1);
@@ -457,9 +472,9 @@ mod tests {
     #[test]
     fn a_missing_baseline_is_an_error_and_changes_nothing() {
         let worlds = server_worlds(3);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         let result = replica.apply(&snapshot(3, 2, &worlds[1], &worlds[2], false));
         assert_eq!(
@@ -477,9 +492,9 @@ mod tests {
     #[test]
     fn a_delta_that_does_not_fit_its_baseline_is_an_error() {
         let worlds = server_worlds(2);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &World::new(), false))
+            .apply(&snapshot(1, 0, &empty(), &empty(), false))
             .expect("empty keyframe");
         let result = replica.apply(&snapshot(2, 1, &worlds[0], &worlds[1], false));
         assert!(
@@ -491,16 +506,16 @@ mod tests {
     #[test]
     fn stale_snapshots_are_ignored() {
         let worlds = server_worlds(2);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
             .expect("delta");
         for tick in [1, 2] {
             let applied = replica
-                .apply(&snapshot(tick, 0, &World::new(), &worlds[0], true))
+                .apply(&snapshot(tick, 0, &empty(), &worlds[0], true))
                 .expect("stale is not an error");
             assert!(applied.stale, "tick {tick} is not newer than 2");
             assert_eq!(applied.checksum, None, "stale snapshots are not checked");
@@ -516,10 +531,10 @@ mod tests {
 
     #[test]
     fn history_is_bounded_and_drops_the_oldest() {
-        let mut replica = Replica::with_history(4);
+        let mut replica = Replica::with_history(ARENA, 4);
         let world = sample::world(5, 0);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &world, false))
+            .apply(&snapshot(1, 0, &empty(), &world, false))
             .expect("keyframe");
         for t in 2..=10 {
             replica
@@ -541,10 +556,10 @@ mod tests {
 
     #[test]
     fn shrinking_the_history_drops_the_oldest_worlds_at_once() {
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         let world = sample::world(5, 0);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &world, false))
+            .apply(&snapshot(1, 0, &empty(), &world, false))
             .expect("keyframe");
         for t in 2..=10 {
             replica
@@ -568,10 +583,10 @@ mod tests {
     #[test]
     fn pruning_forgets_worlds_older_than_each_delta_baseline() {
         let worlds = server_worlds(6);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica.set_pruning(true);
         replica
-            .apply(&snapshot(1, 0, &World::new(), &worlds[0], false))
+            .apply(&snapshot(1, 0, &empty(), &worlds[0], false))
             .expect("keyframe");
         replica
             .apply(&snapshot(2, 1, &worlds[0], &worlds[1], false))
@@ -586,7 +601,7 @@ mod tests {
         assert_eq!(replica.held(), 2, "ticks 3 and 4 held");
         assert!(replica.world_at(Tick(2)).is_none(), "tick 2 forgotten");
         replica
-            .apply(&snapshot(5, 0, &World::new(), &worlds[4], false))
+            .apply(&snapshot(5, 0, &empty(), &worlds[4], false))
             .expect("keyframe");
         assert_eq!(replica.held(), 3, "a keyframe forgets nothing");
         replica
@@ -597,16 +612,16 @@ mod tests {
 
     #[test]
     fn an_empty_replica_acks_zero_and_shows_an_empty_world() {
-        let replica = Replica::new();
+        let replica = Replica::new(ARENA);
         assert_eq!(replica.ack_tick(), Tick::ZERO, "nothing applied");
         assert!(replica.world().is_empty(), "no entities");
     }
 
     #[test]
     fn a_snapshot_at_tick_zero_is_refused() {
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         assert_eq!(
-            replica.apply(&snapshot(0, 0, &World::new(), &World::new(), false)),
+            replica.apply(&snapshot(0, 0, &empty(), &empty(), false)),
             Err(ReplicaError::ZeroTick),
             "tick 0 is reserved"
         );
@@ -615,14 +630,71 @@ mod tests {
     #[test]
     fn ticks_order_across_the_wrap() {
         let world = sample::world(3, 0);
-        let mut replica = Replica::new();
+        let mut replica = Replica::new(ARENA);
         replica
-            .apply(&snapshot(u32::MAX, 0, &World::new(), &world, false))
+            .apply(&snapshot(u32::MAX, 0, &empty(), &world, false))
             .expect("keyframe at MAX");
         let applied = replica
             .apply(&snapshot(1, u32::MAX, &world, &world, true))
             .expect("tick 1 after the wrap is newer");
         assert!(!applied.stale, "wrapped tick is not stale");
         assert_eq!(replica.ack_tick(), Tick(1), "ack wrapped");
+    }
+
+    /// A cycles world at tick `t`: two cycles riding east and south, leaving a trail cell per
+    /// tick behind them.
+    fn cycles_world(t: i16) -> World {
+        use shared::NetId;
+        use shared::games::cycles::{CyclesEntity, CyclesKind, Heading};
+        let cycle = |owner, x, y, heading| CyclesEntity {
+            kind: CyclesKind::Cycle,
+            owner,
+            x,
+            y,
+            heading,
+            alive: true,
+        };
+        let mut entities = vec![
+            (NetId::new(1, 1), cycle(1, 2 + t, 5, Heading::East)),
+            (NetId::new(2, 1), cycle(2, 9, 1 + t, Heading::South)),
+        ];
+        for k in 0..t {
+            let trail = |owner, x, y| CyclesEntity {
+                kind: CyclesKind::Trail,
+                ..cycle(owner, x, y, Heading::East)
+            };
+            let index = 10 + 2 * k as u32;
+            entities.push((NetId::new(index, 1), trail(1, 2 + k, 5)));
+            entities.push((NetId::new(index + 1, 1), trail(2, 9, 1 + k)));
+        }
+        World::from_entities(entities)
+    }
+
+    #[test]
+    fn another_game_replicates_through_the_same_code() {
+        use shared::games::cycles;
+        let game: &'static GameProtocol = &cycles::PROTOCOL;
+        let worlds: Vec<World> = (0..6).map(cycles_world).collect();
+        let mut replica = Replica::new(game);
+        replica
+            .apply(&snapshot(1, 0, &World::new(game.entity), &worlds[0], true))
+            .expect("keyframe");
+        replica
+            .apply(&snapshot(2, 1, &worlds[0], &worlds[1], true))
+            .expect("delta on 1");
+        replica
+            .apply(&predicted((3, 2, 1), (&worlds[0], &worlds[1], &worlds[2])))
+            .expect("delta on 2 predicting the cycles from 1");
+        replica
+            .apply(&predicted((5, 3, 2), (&worlds[1], &worlds[2], &worlds[4])))
+            .expect("two ticks ahead");
+        assert_eq!(replica.world(), &worlds[4], "the server's cycles world");
+        assert_eq!(replica.counters().desyncs, 0, "every checksum matched");
+        assert_eq!(replica.counters().checksums_verified, 4, "all verified");
+        assert_eq!(
+            replica.world().entities::<cycles::CyclesEntity>().count(),
+            10,
+            "typed rows read back: two cycles and eight trail cells"
+        );
     }
 }

@@ -94,6 +94,21 @@ pub struct ClientFigures {
     pub replica_history_ticks: u64,
 }
 
+/// The match events the bots were delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EventFigures {
+    /// Events delivered, each once per bot that saw it.
+    pub delivered: u64,
+    /// Copies dropped because an earlier snapshot had delivered them (a snapshot carries every
+    /// event since its baseline).
+    pub repeats_dropped: u64,
+    /// Snapshots whose events did not reach back to those already delivered (keyframes after
+    /// a gap, as after some resumes).
+    pub window_gaps: u64,
+    /// Delivered events by kind: the game's variant names, `PlayerJoined`, `PlayerLeft`.
+    pub by_kind: BTreeMap<String, u64>,
+}
+
 /// One second of the run, as the progress line saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
@@ -107,6 +122,8 @@ pub struct Sample {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub url: String,
+    /// The game the bots played.
+    pub game: String,
     pub bots: u32,
     pub seed: u64,
     /// From the start of the run to the stop (the duration, or Ctrl-C).
@@ -146,6 +163,7 @@ pub struct Report {
     pub bytes_down_per_bot_s: f64,
     pub bytes_up_per_bot_s: f64,
     pub inputs_sent: u64,
+    pub events: EventFigures,
     /// Failures by kind (REST status, refused joins, unapplied snapshots, unexpected closes...).
     pub errors: BTreeMap<String, u64>,
     /// Closed connections by close-code name (`normal`, `match_ended`, `too_slow`, ...).
@@ -164,6 +182,7 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct RunFacts {
     pub url: String,
+    pub game: String,
     pub bots: u32,
     pub seed: u64,
     pub scenario: Scenario,
@@ -192,6 +211,7 @@ impl Report {
         let h = &totals.histograms;
         Report {
             url: facts.url,
+            game: facts.game,
             bots: facts.bots,
             seed: facts.seed,
             duration_s: facts.duration_s,
@@ -228,6 +248,12 @@ impl Report {
             bytes_down_per_bot_s: per_bot_s(c.bytes_down),
             bytes_up_per_bot_s: per_bot_s(c.bytes_up),
             inputs_sent: c.inputs,
+            events: EventFigures {
+                delivered: c.events,
+                repeats_dropped: c.event_repeats,
+                window_gaps: c.event_gaps,
+                by_kind: totals.events.clone(),
+            },
             errors: totals.errors.clone(),
             disconnects: totals.disconnects.clone(),
             server: facts.server,
@@ -328,8 +354,8 @@ impl Report {
         t.row(
             "bots",
             format!(
-                "{} ({}; {} sessions, {:.0} bot-s connected)",
-                self.bots, self.scenario.name, self.sessions, self.connected_bot_s
+                "{} playing {} ({}; {} sessions, {:.0} bot-s connected)",
+                self.bots, self.game, self.scenario.name, self.sessions, self.connected_bot_s
             ),
         );
         t.row("duration", format!("{:.1} s", self.duration_s));
@@ -367,6 +393,16 @@ impl Report {
             format!(
                 "{:.0} B/s down, {:.0} B/s up",
                 self.bytes_down_per_bot_s, self.bytes_up_per_bot_s
+            ),
+        );
+        t.row(
+            "events",
+            format!(
+                "{} delivered ({}), {} repeats dropped, {} gaps",
+                self.events.delivered,
+                counts(&self.events.by_kind),
+                self.events.repeats_dropped,
+                self.events.window_gaps
             ),
         );
         t.row("errors", counts(&self.errors));
@@ -551,6 +587,7 @@ mod tests {
             rest: BTreeMap::new(),
             errors: BTreeMap::from([("join: timeout".to_string(), 2)]),
             disconnects: BTreeMap::from([("normal".to_string(), 2)]),
+            events: BTreeMap::from([("Kill".to_string(), 4)]),
             max_baseline_age: 3,
         }
     }
@@ -558,6 +595,7 @@ mod tests {
     fn facts() -> RunFacts {
         RunFacts {
             url: "https://127.0.0.1:8443".into(),
+            game: "arena".into(),
             bots: 2,
             seed: 1,
             scenario: Scenario::Steady,
@@ -613,6 +651,12 @@ mod tests {
             json["errors"]["join: timeout"],
             Value::from(2),
             "errors map"
+        );
+        assert_eq!(json["game"], Value::from("arena"), "the game played");
+        assert_eq!(
+            json["events"]["by_kind"]["Kill"],
+            Value::from(4),
+            "events by kind"
         );
         assert_eq!(json["delivery_ratio"], Value::from(0.999), "999 of 1000");
         assert_eq!(

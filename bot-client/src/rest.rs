@@ -64,6 +64,30 @@ struct MatchList {
     matches: Vec<MatchInfo>,
 }
 
+/// A game the server serves, as `GET /v1/games` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GameInfo {
+    pub id: String,
+    pub maps: Vec<MapInfo>,
+    pub default_map: String,
+    /// The [`shared::GameProtocol::hash`] of the server's declarations: a client built
+    /// against others is refused at `Hello`.
+    pub protocol_hash: u64,
+    pub stats: Vec<String>,
+}
+
+/// One map of a [`GameInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MapInfo {
+    pub name: String,
+    pub seats: u32,
+}
+
+#[derive(Deserialize)]
+struct GameList {
+    games: Vec<GameInfo>,
+}
+
 /// Who the access token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Me {
@@ -159,6 +183,7 @@ mod route {
     pub(super) const GUEST: &str = "POST /v1/sessions/guest";
     pub(super) const REFRESH: &str = "POST /v1/sessions/refresh";
     pub(super) const LIST_MATCHES: &str = "GET /v1/matches";
+    pub(super) const LIST_GAMES: &str = "GET /v1/games";
     pub(super) const CREATE_MATCH: &str = "POST /v1/matches";
     pub(super) const JOIN_MATCH: &str = "POST /v1/matches/{match_id}/join";
     pub(super) const QUICK_JOIN: &str = "POST /v1/matchmaking/quick-join";
@@ -257,14 +282,27 @@ impl RestClient {
         Ok(list.matches)
     }
 
-    /// `POST /v1/matches`: a new match (the default map if `map` is `None`); its id.
+    /// `GET /v1/games`: the games the server serves, their maps and protocol hashes.
+    pub async fn games(&self) -> Result<Vec<GameInfo>, RestError> {
+        let list: GameList = self
+            .call(route::LIST_GAMES, Method::GET, "/v1/games", None, None)
+            .await?;
+        Ok(list.games)
+    }
+
+    /// `POST /v1/matches`: a new match of `game` (the server's default game, arena, if
+    /// `None`) on `map` (the game's default map if `None`); its id.
     pub async fn create_match(
         &self,
         token: &str,
+        game: Option<&str>,
         map: Option<&str>,
         public: bool,
     ) -> Result<String, RestError> {
         let mut body = json!({ "public": public });
+        if let Some(game) = game {
+            body["game"] = Value::from(game);
+        }
         if let Some(map) = map {
             body["map"] = Value::from(map);
         }
@@ -287,14 +325,27 @@ impl RestClient {
             .await
     }
 
-    /// `POST /v1/matchmaking/quick-join`: a seat in a public match and a join ticket.
-    pub async fn quick_join(&self, token: &str) -> Result<JoinTicket, RestError> {
+    /// `POST /v1/matchmaking/quick-join`: a seat in a public match of `game` on `map` (each
+    /// the server's default if `None`) and a join ticket.
+    pub async fn quick_join(
+        &self,
+        token: &str,
+        game: Option<&str>,
+        map: Option<&str>,
+    ) -> Result<JoinTicket, RestError> {
+        let mut body = json!({});
+        if let Some(game) = game {
+            body["game"] = Value::from(game);
+        }
+        if let Some(map) = map {
+            body["map"] = Value::from(map);
+        }
         self.call(
             route::QUICK_JOIN,
             Method::POST,
             "/v1/matchmaking/quick-join",
             Some(token),
-            None,
+            Some(body),
         )
         .await
     }
@@ -512,6 +563,12 @@ mod tests {
                 json!({"match_id": "m_new", "map": "arena", "players": 0, "capacity": 16,
                        "state": "open", "public": false}),
             ),
+            ("GET", "/v1/games") => (
+                200,
+                json!({"games": [{"id": "cycles", "maps": [{"name": "grid", "seats": 8}],
+                       "default_map": "grid", "protocol_hash": 12345u64,
+                       "stats": ["cuts", "crashes", "cells"]}]}),
+            ),
             ("POST", "/v1/matchmaking/quick-join") => (
                 200,
                 json!({"ticket": "tk_1", "url": "wss://127.0.0.1:8443/v1/realtime",
@@ -559,24 +616,45 @@ mod tests {
         assert_eq!(got.body, json!({"device_id": "device-0001"}), "body");
         assert_eq!(got.authorization, None, "no token for a login");
 
-        let match_id = within(client.create_match("at", Some("arena"), false))
+        let match_id = within(client.create_match("at", Some("cycles"), Some("grid"), false))
             .await
             .expect("created");
         assert_eq!(match_id, "m_new", "the new match's id");
         let got = within(seen.recv()).await.expect("request seen");
-        assert_eq!(got.body, json!({"map": "arena", "public": false}), "body");
+        assert_eq!(
+            got.body,
+            json!({"game": "cycles", "map": "grid", "public": false}),
+            "body"
+        );
         assert_eq!(
             got.authorization.as_deref(),
             Some("Bearer at"),
             "bearer token"
         );
 
-        let ticket = within(client.quick_join("at")).await.expect("ticket");
+        let ticket = within(client.quick_join("at", Some("cycles"), None))
+            .await
+            .expect("ticket");
         assert_eq!(ticket.ticket, "tk_1", "ticket");
         assert_eq!(
             ticket.url, "wss://127.0.0.1:8443/v1/realtime",
             "realtime URL"
         );
+        let got = within(seen.recv()).await.expect("request seen");
+        assert_eq!(got.body, json!({"game": "cycles"}), "the game asked for");
+
+        let games = within(client.games()).await.expect("games listed");
+        assert_eq!(games.len(), 1, "one game");
+        assert_eq!(games[0].id, "cycles", "its id");
+        assert_eq!(
+            games[0].maps,
+            vec![MapInfo {
+                name: "grid".into(),
+                seats: 8
+            }],
+            "its maps"
+        );
+        assert_eq!(games[0].protocol_hash, 12345, "its hash");
         let _ = within(seen.recv()).await;
 
         let err = within(client.join_match("at", "m_full"))
@@ -595,6 +673,7 @@ mod tests {
                 (route::GUEST, Some(200)),
                 (route::CREATE_MATCH, Some(201)),
                 (route::QUICK_JOIN, Some(200)),
+                (route::LIST_GAMES, Some(200)),
                 (route::JOIN_MATCH, Some(409)),
             ],
             "every call observed with its route and status"

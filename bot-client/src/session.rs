@@ -4,6 +4,11 @@
 //! [`Session::next_event`], sending [`Session::send_input`] every tick and
 //! [`Session::send_ping`] now and then, until [`SessionEvent::Closed`].
 //!
+//! A session plays one game, named by its [`GameProtocol`]: `Hello` carries the game's hash, a
+//! `Welcome` for another game is refused, the replica rebuilds that game's world, and inputs
+//! outside the game's declared ranges are refused before they are sent (the server would end
+//! the connection for them).
+//!
 //! A reader task owns the read half of the connection: it answers the server's pings (both
 //! WebSocket pings and protocol [`ServerMessage::Ping`]s) as soon as they arrive, stamps every
 //! message with its arrival time, and queues it for [`Session::next_event`], which applies
@@ -17,13 +22,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use shared::{
-    ClientMessage, Event, Hello, Input, PROTOCOL_VERSION, Ping, PlayerResult, Resume,
-    ServerMessage, Tick, Welcome,
+    ClientMessage, Event, GameProtocol, Hello, Input, InputValues, PROTOCOL_VERSION, Ping,
+    PlayerResult, Resume, ServerMessage, Tick, Welcome,
 };
 
 use crate::conn::{
     ConnError, ConnReader, ConnWriter, ConnectOptions, Connection, Received, Traffic, TrafficHandle,
 };
+use crate::events::{EventFeed, FeedCounters, TickedEvent};
 use crate::replica::{Applied, Replica, ReplicaError};
 
 /// How long the server may take to answer `Hello`.
@@ -63,8 +69,9 @@ pub struct SnapshotEvent {
     pub baseline_tick: Tick,
     /// The newest input of this client the server has simulated.
     pub last_input_seq: u32,
-    /// What happened this tick.
-    pub events: Vec<Event>,
+    /// The events this snapshot carried that no earlier one delivered, oldest first (see
+    /// [`crate::events`]): each event of the session arrives here once.
+    pub events: Vec<TickedEvent>,
     /// When the reader task got the frame.
     pub received_at: Instant,
 }
@@ -82,6 +89,14 @@ pub enum JoinError {
     /// The first message was not `Welcome`.
     #[error("expected Welcome, got {0}")]
     Unexpected(&'static str),
+    /// The match plays another game (or another version of it) than this client's.
+    #[error("the match plays {got} (hash {got_hash:#x}), not {expected} (hash {expected_hash:#x})")]
+    WrongGame {
+        expected: &'static str,
+        expected_hash: u64,
+        got: String,
+        got_hash: u64,
+    },
 }
 
 /// Why [`Session::next_event`] or a send failed.
@@ -96,24 +111,35 @@ pub enum SessionError {
     Replica(#[from] ReplicaError),
     #[error("the server sent a second Welcome")]
     UnexpectedWelcome,
+    /// An input with a value outside its field's declared range, or the wrong number of
+    /// values; nothing was sent.
+    #[error("input {values:?} is not an input of {game}")]
+    InvalidInput {
+        game: &'static str,
+        values: InputValues,
+    },
     /// The session already reported [`SessionEvent::Closed`] or a fatal error.
     #[error("the session has ended")]
     Ended,
 }
 
 /// What a session keeps across a dropped connection, for [`Session::resume`]: the replica (so
-/// the server can delta against the client's newest tick) and the input sequence (so inputs
-/// keep increasing).
+/// the server can delta against the client's newest tick, and so the resume names the game),
+/// the event feed (so events seen before the drop are not delivered again) and the input
+/// sequence (so inputs keep increasing).
 #[derive(Debug, Clone)]
 pub struct Detached {
     pub replica: Replica,
+    pub events: EventFeed,
     pub next_seq: u32,
 }
 
-impl Default for Detached {
-    fn default() -> Detached {
+impl Detached {
+    /// A fresh start in `game`: an empty replica, nothing delivered, inputs from 1.
+    pub fn new(game: &'static GameProtocol) -> Detached {
         Detached {
-            replica: Replica::new(),
+            replica: Replica::new(game),
+            events: EventFeed::new(),
             next_seq: 1,
         }
     }
@@ -127,6 +153,7 @@ pub struct Session {
     reader_task: JoinHandle<()>,
     received: TrafficHandle,
     replica: Replica,
+    events: EventFeed,
     welcome: Welcome,
     next_seq: u32,
     next_ping_id: u32,
@@ -149,36 +176,35 @@ impl Drop for Session {
 }
 
 impl Session {
-    /// Connects to `url` and joins with a ticket from the lobby.
+    /// Connects to `url` and joins a match of `game` with a ticket from the lobby.
     pub async fn join(
         url: &str,
         ticket: &str,
+        game: &'static GameProtocol,
         insecure: bool,
     ) -> Result<(Session, Welcome), JoinError> {
         let options = ConnectOptions {
             insecure,
             ..ConnectOptions::default()
         };
-        Session::join_with(url, ticket, options).await
+        Session::join_with(url, ticket, game, options).await
     }
 
     /// [`Session::join`] with explicit connection options.
     pub async fn join_with(
         url: &str,
         ticket: &str,
+        game: &'static GameProtocol,
         options: ConnectOptions,
     ) -> Result<(Session, Welcome), JoinError> {
         let conn = Connection::connect_with(url, options).await?;
-        let hello = Hello {
-            protocol_version: PROTOCOL_VERSION,
-            ticket: ticket.to_string(),
-            resume: None,
-        };
-        Session::start(conn, hello, Detached::default()).await
+        let hello = join_hello(ticket, game);
+        Session::start(conn, hello, Detached::new(game)).await
     }
 
     /// Connects to `url` and takes back the player of a dropped session with its
-    /// `reconnect_token`, acknowledging the newest tick `detached.replica` holds.
+    /// `reconnect_token`, acknowledging the newest tick `detached.replica` holds (whose game
+    /// the match must play).
     pub async fn resume(
         url: &str,
         reconnect_token: &str,
@@ -207,12 +233,14 @@ impl Session {
                 reconnect_token: reconnect_token.to_string(),
                 ack_tick: detached.replica.ack_tick(),
             }),
+            game_hash: Some(detached.replica.game().hash()),
         };
         Session::start(conn, hello, detached).await
     }
 
     /// Sends `hello` on an open connection and waits for `Welcome` (or the refusal). For tests
-    /// that need a hand-made `Hello`.
+    /// that need a hand-made `Hello`. A `Welcome` to another game than `detached.replica`'s
+    /// is refused whatever `hello.game_hash` said: the replica could not read its frames.
     pub async fn start(
         mut conn: Connection,
         hello: Hello,
@@ -231,6 +259,15 @@ impl Session {
             Received::Message(other) => return Err(JoinError::Unexpected(message_name(&other))),
             Received::Closed { code, reason } => return Err(JoinError::Refused { code, reason }),
         };
+        let game = detached.replica.game();
+        if welcome.game_hash != game.hash() {
+            return Err(JoinError::WrongGame {
+                expected: game.name,
+                expected_hash: game.hash(),
+                got: welcome.game,
+                got_hash: welcome.game_hash,
+            });
+        }
         let (reader, writer) = conn.split();
         let received = reader.traffic_meter();
         let (tx, incoming) = mpsc::channel(READ_QUEUE);
@@ -241,6 +278,7 @@ impl Session {
             reader_task,
             received,
             replica: detached.replica,
+            events: detached.events,
             welcome: welcome.clone(),
             next_seq: detached.next_seq,
             next_ping_id: 1,
@@ -275,24 +313,12 @@ impl Session {
         }
     }
 
-    /// Sends one input, numbered with the next `seq` and acknowledging the replica's newest
-    /// tick. Returns its `seq`.
-    pub async fn send_input(
-        &mut self,
-        buttons: u8,
-        move_dir: u8,
-        aim: u16,
-    ) -> Result<u32, SessionError> {
-        let seq = self.next_seq;
-        self.next_seq = seq.wrapping_add(1);
-        let input = Input {
-            seq,
-            ack_tick: self.replica.ack_tick(),
-            buttons,
-            move_dir,
-            aim,
-        };
-        self.writer.send(&ClientMessage::Input(input)).await?;
+    /// Sends one input of the session's game (`InputValues::of(&ArenaInput { .. })`),
+    /// numbered with the next `seq` and acknowledging the replica's newest tick. Returns its
+    /// `seq`. Values the game's input declaration does not admit are refused and not sent.
+    pub async fn send_input(&mut self, values: InputValues) -> Result<u32, SessionError> {
+        let seq = self.queue_input(self.replica.ack_tick(), values).await?;
+        self.flush().await?;
         Ok(seq)
     }
 
@@ -303,18 +329,21 @@ impl Session {
     pub async fn queue_input(
         &mut self,
         ack_tick: Tick,
-        buttons: u8,
-        move_dir: u8,
-        aim: u16,
+        values: InputValues,
     ) -> Result<u32, SessionError> {
+        let game = self.replica.game();
+        if !game.input.admits(values.as_slice()) {
+            return Err(SessionError::InvalidInput {
+                game: game.name,
+                values,
+            });
+        }
         let seq = self.next_seq;
         self.next_seq = seq.wrapping_add(1);
         let input = Input {
             seq,
             ack_tick,
-            buttons,
-            move_dir,
-            aim,
+            values,
         };
         self.writer.queue(&ClientMessage::Input(input)).await?;
         Ok(seq)
@@ -366,8 +395,12 @@ impl Session {
     pub fn detach(mut self) -> Detached {
         // Dropping `self` aborts the reader task, which closes the socket with the last half
         // of it.
+        // `Session` implements `Drop`, so its fields cannot be moved out: swap in an empty
+        // replica (one world of history, no allocation beyond its empty world).
+        let game = self.replica.game();
         Detached {
-            replica: std::mem::take(&mut self.replica),
+            replica: std::mem::replace(&mut self.replica, Replica::with_history(game, 1)),
+            events: std::mem::take(&mut self.events),
             next_seq: self.next_seq,
         }
     }
@@ -375,6 +408,16 @@ impl Session {
     /// The client's copy of the world.
     pub fn replica(&self) -> &Replica {
         &self.replica
+    }
+
+    /// The game this session plays.
+    pub fn game(&self) -> &'static GameProtocol {
+        self.replica.game()
+    }
+
+    /// What the session's event feed delivered and dropped as repeats.
+    pub fn events(&self) -> FeedCounters {
+        self.events.counters()
     }
 
     /// The `Welcome` that opened this session.
@@ -409,12 +452,18 @@ impl Session {
     ) -> Result<SessionEvent, SessionError> {
         Ok(match msg {
             ServerMessage::Snapshot(snapshot) => {
+                // A snapshot that does not apply delivers none of its events: the replica keeps
+                // acknowledging an older tick, so the next delta carries them again.
                 let applied = self.replica.apply(&snapshot)?;
+                let header = snapshot.header;
+                let events =
+                    self.events
+                        .fresh(header.tick, header.baseline_tick, snapshot.body.events);
                 SessionEvent::Snapshot(SnapshotEvent {
                     applied,
-                    baseline_tick: snapshot.header.baseline_tick,
-                    last_input_seq: snapshot.header.last_input_seq,
-                    events: snapshot.body.events,
+                    baseline_tick: header.baseline_tick,
+                    last_input_seq: header.last_input_seq,
+                    events,
                     received_at: at,
                 })
             }
@@ -431,6 +480,16 @@ impl Session {
             ServerMessage::Kicked { reason } => SessionEvent::Kicked(reason),
             ServerMessage::Welcome(_) => return Err(SessionError::UnexpectedWelcome),
         })
+    }
+}
+
+/// The `Hello` of a join with `ticket` to a match of `game`.
+pub(crate) fn join_hello(ticket: &str, game: &'static GameProtocol) -> Hello {
+    Hello {
+        protocol_version: PROTOCOL_VERSION,
+        ticket: ticket.to_string(),
+        resume: None,
+        game_hash: Some(game.hash()),
     }
 }
 
@@ -480,16 +539,32 @@ mod tests {
     use fastwebsockets::Frame;
     use tokio::sync::mpsc;
 
+    use shared::games::arena::{self, ArenaEvent, ArenaInput, buttons};
     use shared::sample;
-    use shared::{MatchEnd, Snapshot, SnapshotBody, SnapshotHeader, World, buttons, close, diff};
+    use shared::{
+        MatchEnd, NetEvent, Snapshot, SnapshotBody, SnapshotHeader, TimedEvent, World, close, diff,
+    };
 
     use super::*;
     use crate::testing::{ServerWs, read_client, send_server, serve, within};
+
+    const ARENA: &GameProtocol = &arena::PROTOCOL;
+
+    /// The arena input with these controls.
+    fn arena_input(buttons: u8, move_dir: u8, aim: u16) -> InputValues {
+        InputValues::of(&ArenaInput {
+            buttons,
+            move_dir,
+            aim,
+        })
+    }
 
     fn welcome() -> Welcome {
         Welcome {
             player_id: 7,
             match_id: "m_test".into(),
+            game: "arena".into(),
+            game_hash: ARENA.hash(),
             tick_rate: 30,
             map: "arena".into(),
             reconnect_token: "rt_secret".into(),
@@ -504,7 +579,7 @@ mod tests {
         baseline: u32,
         from: &World,
         to: &World,
-        events: Vec<Event>,
+        events: Vec<TimedEvent>,
     ) -> ServerMessage {
         ServerMessage::Snapshot(Snapshot {
             header: SnapshotHeader {
@@ -561,20 +636,36 @@ mod tests {
     async fn join_says_hello_and_snapshots_rebuild_the_server_world() {
         let w1 = sample::world(20, 0);
         let w2 = sample::world(20, 5);
-        let kill = Event::Kill {
+        let w3 = sample::world(20, 7);
+        let game_event = |e: ArenaEvent| Event::Game {
+            kind: e.kind(),
+            values: e.values(),
+        };
+        let kill = game_event(ArenaEvent::Kill {
             killer: 1,
             victim: 2,
+        });
+        let pickup = game_event(ArenaEvent::Pickup {
+            player: 7,
+            points: 5,
+        });
+        let timed = |ago, event: &Event| TimedEvent {
+            ago,
+            event: event.clone(),
         };
         let messages = vec![
-            snapshot(1, 0, &World::new(), &w1, vec![]),
-            snapshot(2, 1, &w1, &w2, vec![kill.clone()]),
+            snapshot(1, 0, &World::new(ARENA.entity), &w1, vec![]),
+            snapshot(2, 1, &w1, &w2, vec![timed(0, &kill)]),
+            // Against tick 1 again (our ack of 2 not heard yet): the kill comes again.
+            snapshot(3, 1, &w1, &w3, vec![timed(1, &kill), timed(0, &pickup)]),
         ];
         let (seen_tx, mut seen) = mpsc::unbounded_channel();
         let server = serve(move |ws| script(ws, messages.clone(), seen_tx.clone())).await;
 
-        let (mut session, got_welcome) = within(Session::join(&server.ws_url(), "tk_1", false))
-            .await
-            .expect("joined");
+        let (mut session, got_welcome) =
+            within(Session::join(&server.ws_url(), "tk_1", ARENA, false))
+                .await
+                .expect("joined");
         assert_eq!(got_welcome, welcome(), "the server's Welcome");
         assert_eq!(
             within(seen.recv()).await,
@@ -582,6 +673,7 @@ mod tests {
                 protocol_version: PROTOCOL_VERSION,
                 ticket: "tk_1".into(),
                 resume: None,
+                game_hash: Some(ARENA.hash()),
             })),
             "Hello with the ticket and our protocol version"
         );
@@ -596,7 +688,14 @@ mod tests {
         };
         assert_eq!(second.baseline_tick, Tick(1), "delta against tick 1");
         assert_eq!(second.applied.checksum, Some(true), "delta verified");
-        assert_eq!(second.events, vec![kill], "the tick's events");
+        assert_eq!(
+            second.events,
+            vec![TickedEvent {
+                tick: Tick(2),
+                event: kill
+            }],
+            "the tick's events"
+        );
         assert_eq!(second.last_input_seq, 2, "header passed through");
         assert_eq!(
             session.replica().world(),
@@ -604,8 +703,22 @@ mod tests {
             "replica holds the server's world"
         );
 
+        let SessionEvent::Snapshot(third) = next(&mut session).await else {
+            panic!("expected the second delta");
+        };
+        assert_eq!(
+            third.events,
+            vec![TickedEvent {
+                tick: Tick(3),
+                event: pickup
+            }],
+            "the kill was delivered already; only the pickup is new"
+        );
+        assert_eq!(session.events().repeats, 1, "one repeat dropped");
+        assert_eq!(session.replica().world(), &w3, "replica at tick 3");
+
         let seq = session
-            .send_input(buttons::FIRE, 3, 100)
+            .send_input(arena_input(buttons::FIRE, 3, 100))
             .await
             .expect("input sent");
         assert_eq!(seq, 1, "inputs count from 1");
@@ -613,18 +726,16 @@ mod tests {
             within(seen.recv()).await,
             Some(ClientMessage::Input(Input {
                 seq: 1,
-                ack_tick: Tick(2),
-                buttons: buttons::FIRE,
-                move_dir: 3,
-                aim: 100,
+                ack_tick: Tick(3),
+                values: arena_input(buttons::FIRE, 3, 100),
             })),
             "the input acknowledges the newest applied tick"
         );
         assert_eq!(session.next_seq(), 2, "seq advanced");
         assert_eq!(
             session.received().frames,
-            3,
-            "the Welcome and two snapshots counted"
+            4,
+            "the Welcome and three snapshots counted"
         );
     }
 
@@ -638,7 +749,7 @@ mod tests {
             drain(&mut ws).await;
         })
         .await;
-        let result = within(Session::join(&server.ws_url(), "tk_bad", false)).await;
+        let result = within(Session::join(&server.ws_url(), "tk_bad", ARENA, false)).await;
         match result {
             Err(JoinError::Refused { code, reason }) => {
                 assert_eq!(code, close::INVALID_TICKET, "close code");
@@ -662,7 +773,7 @@ mod tests {
             drain(&mut ws).await;
         })
         .await;
-        let result = within(Session::join(&server.ws_url(), "tk", false)).await;
+        let result = within(Session::join(&server.ws_url(), "tk", ARENA, false)).await;
         assert!(
             matches!(result, Err(JoinError::Unexpected("Kicked"))),
             "unexpected first message: {result:?}"
@@ -675,7 +786,7 @@ mod tests {
         let (seen_tx, mut seen) = mpsc::unbounded_channel();
         let server =
             serve(move |ws| script(ws, vec![ServerMessage::Ping(ping)], seen_tx.clone())).await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let _hello = within(seen.recv()).await;
@@ -694,10 +805,10 @@ mod tests {
     #[tokio::test]
     async fn a_queued_input_and_ping_leave_together_on_flush() {
         let w1 = sample::world(4, 0);
-        let messages = vec![snapshot(1, 0, &World::new(), &w1, vec![])];
+        let messages = vec![snapshot(1, 0, &World::new(ARENA.entity), &w1, vec![])];
         let (seen_tx, mut seen) = mpsc::unbounded_channel();
         let server = serve(move |ws| script(ws, messages.clone(), seen_tx.clone())).await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let _hello = within(seen.recv()).await;
@@ -706,7 +817,7 @@ mod tests {
             "keyframe"
         );
         let seq = session
-            .queue_input(Tick(1), buttons::FIRE, 2, 7)
+            .queue_input(Tick(1), arena_input(buttons::FIRE, 2, 7))
             .await
             .expect("queued");
         let id = session.queue_ping().await.expect("ping queued");
@@ -716,9 +827,7 @@ mod tests {
             Some(ClientMessage::Input(Input {
                 seq,
                 ack_tick: Tick(1),
-                buttons: buttons::FIRE,
-                move_dir: 2,
-                aim: 7,
+                values: arena_input(buttons::FIRE, 2, 7),
             })),
             "the input with the given ack"
         );
@@ -746,7 +855,7 @@ mod tests {
             }
         })
         .await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let id = session.send_ping().await.expect("ping sent");
@@ -779,7 +888,7 @@ mod tests {
                 let reply = if resumed {
                     snapshot(6, 5, &w5, &w6, vec![])
                 } else {
-                    snapshot(5, 0, &World::new(), &w5, vec![])
+                    snapshot(5, 0, &World::new(ARENA.entity), &w5, vec![])
                 };
                 for msg in [ServerMessage::Welcome(welcome()), reply] {
                     if send_server(&mut ws, &msg).await.is_err() {
@@ -796,7 +905,7 @@ mod tests {
         })
         .await;
 
-        let (mut session, welcome) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, welcome) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let _hello = within(seen.recv()).await;
@@ -804,7 +913,10 @@ mod tests {
             matches!(next(&mut session).await, SessionEvent::Snapshot(_)),
             "keyframe at tick 5"
         );
-        session.send_input(0, 0, 0).await.expect("input 1");
+        session
+            .send_input(arena_input(0, 0, 0))
+            .await
+            .expect("input 1");
         let _input = within(seen.recv()).await;
         let detached = session.detach();
         assert_eq!(
@@ -830,6 +942,7 @@ mod tests {
                     reconnect_token: "rt_secret".into(),
                     ack_tick: Tick(5),
                 }),
+                game_hash: Some(ARENA.hash()),
             })),
             "resume Hello with the token and the held tick"
         );
@@ -841,23 +954,25 @@ mod tests {
             Some(true),
             "delta on the kept world verified"
         );
-        let seq = session.send_input(0, 0, 0).await.expect("input 2");
+        let seq = session
+            .send_input(arena_input(0, 0, 0))
+            .await
+            .expect("input 2");
         assert_eq!(seq, 2, "the sequence continues across the resume");
     }
 
     #[tokio::test]
     async fn events_match_end_kick_and_close_become_session_events() {
-        let chat = Event::Chat {
-            from: 3,
-            text: "gg".into(),
+        let chat = Event::PlayerJoined {
+            player: 3,
+            name: "gg".into(),
         };
         let results = vec![PlayerResult {
             player_id: 7,
             account_id: 42,
             username: "bot".into(),
             score: 10,
-            kills: 2,
-            deaths: 1,
+            stats: vec![("kills".into(), 2), ("deaths".into(), 1)],
         }];
         let server = serve({
             let (chat, results) = (chat.clone(), results.clone());
@@ -887,7 +1002,7 @@ mod tests {
             }
         })
         .await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         assert_eq!(next(&mut session).await, SessionEvent::Event(chat), "event");
@@ -921,11 +1036,11 @@ mod tests {
         let w3 = sample::world(8, 2);
         let messages = vec![
             snapshot(3, 2, &w1, &w3, vec![]),
-            snapshot(4, 0, &World::new(), &w3, vec![]),
+            snapshot(4, 0, &World::new(ARENA.entity), &w3, vec![]),
         ];
         let (seen_tx, _seen) = mpsc::unbounded_channel();
         let server = serve(move |ws| script(ws, messages.clone(), seen_tx.clone())).await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let result = within(session.next_event()).await;
@@ -942,6 +1057,235 @@ mod tests {
         assert_eq!(key.applied.checksum, Some(true), "the session recovered");
     }
 
+    shared::replicated! {
+        /// A game this crate has never heard of.
+        struct Ball {
+            x: i32 = predicted,
+            y: i32 = predicted,
+            spin: u16,
+            colour: u8 = value [0, 5],
+        }
+    }
+
+    shared::replicated! {
+        struct Kick {
+            power: u8 = value [1, 9],
+            angle: i16 = value [-90, 90],
+            curl: bool = value,
+        }
+    }
+
+    shared::net_events! {
+        enum BallEvent {
+            Goal = 4 { by: u32 },
+        }
+    }
+
+    static BALLS: GameProtocol = GameProtocol {
+        name: "balls",
+        entity: <Ball as shared::Replicated>::SCHEMA,
+        input: <Kick as shared::Replicated>::SCHEMA,
+        events: <BallEvent as NetEvent>::SCHEMA,
+        stats: &["goals"],
+    };
+
+    /// The balls world at tick `t`: three balls rolling at their own speeds.
+    fn balls(t: i32) -> World {
+        World::from_entities(
+            (0..3u32)
+                .map(|i| {
+                    let ball = Ball {
+                        x: 100 * i as i32 + t * (i as i32 + 1),
+                        y: -50 + t * 2,
+                        spin: (t as u16).wrapping_mul(300 + i as u16),
+                        colour: (i % 6) as u8,
+                    };
+                    (shared::NetId::new(i + 1, 1), ball)
+                })
+                .collect(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_game_this_crate_never_heard_of_replicates_and_plays_within_its_ranges() {
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let server = serve(move |mut ws: ServerWs| {
+            let seen = seen_tx.clone();
+            async move {
+                let Some(ClientMessage::Hello(hello)) = read_client(&mut ws).await else {
+                    return;
+                };
+                let _ = seen.send(ClientMessage::Hello(hello));
+                let welcome = Welcome {
+                    game: "balls".into(),
+                    game_hash: BALLS.hash(),
+                    ..welcome()
+                };
+                let worlds: Vec<World> = (0..=6).map(balls).collect();
+                let goal = TimedEvent {
+                    ago: 0,
+                    event: Event::Game {
+                        kind: 4,
+                        values: vec![7],
+                    },
+                };
+                let mut messages = vec![
+                    ServerMessage::Welcome(welcome),
+                    snapshot(1, 0, &World::new(BALLS.entity), &worlds[1], vec![]),
+                    snapshot(2, 1, &worlds[1], &worlds[2], vec![goal.clone()]),
+                ];
+                for (tick, base, older) in [(3u32, 2u32, 1u32), (5, 3, 2), (6, 5, 3)] {
+                    let prediction =
+                        shared::Prediction::between(Tick(older), Tick(base), Tick(tick))
+                            .expect("older < baseline <= tick");
+                    messages.push(ServerMessage::Snapshot(Snapshot {
+                        header: SnapshotHeader {
+                            tick: Tick(tick),
+                            baseline_tick: Tick(base),
+                            last_input_seq: 0,
+                        },
+                        body: SnapshotBody {
+                            delta: shared::diff_predicted(
+                                &worlds[older as usize],
+                                &worlds[base as usize],
+                                &worlds[tick as usize],
+                                prediction,
+                            ),
+                            // The goal again, from a frame whose window reaches back to it.
+                            events: if tick == 3 {
+                                vec![TimedEvent {
+                                    ago: 1,
+                                    ..goal.clone()
+                                }]
+                            } else {
+                                vec![]
+                            },
+                            checksum: Some(shared::checksum(&worlds[tick as usize])),
+                        },
+                    }));
+                }
+                for msg in &messages {
+                    if send_server(&mut ws, msg).await.is_err() {
+                        return;
+                    }
+                }
+                drain_into(&mut ws, &seen).await;
+            }
+        })
+        .await;
+
+        let (mut session, welcome) = within(Session::join(&server.ws_url(), "tk", &BALLS, false))
+            .await
+            .expect("joined a match of a game bot-client does not ship");
+        assert_eq!(welcome.game, "balls", "the server's game");
+        assert_eq!(
+            within(seen.recv()).await,
+            Some(ClientMessage::Hello(Hello {
+                protocol_version: PROTOCOL_VERSION,
+                ticket: "tk".into(),
+                resume: None,
+                game_hash: Some(BALLS.hash()),
+            })),
+            "Hello names the game by its hash"
+        );
+        let mut behaviour = crate::behaviour::Behaviour::for_game(&BALLS, 1, 0);
+        assert_eq!(behaviour.name(), "random", "the fallback plays it");
+        let mut goals = 0;
+        for _ in 0..5 {
+            let SessionEvent::Snapshot(s) = next(&mut session).await else {
+                panic!("expected a snapshot");
+            };
+            assert_eq!(
+                s.applied.checksum,
+                Some(true),
+                "tick {} verified",
+                s.applied.tick
+            );
+            goals += s.events.len();
+            let input = behaviour.decide(session.replica().world(), welcome.player_id);
+            session.send_input(input).await.expect("input sent");
+        }
+        assert_eq!(session.replica().world(), &balls(6), "the server's world");
+        assert_eq!(session.replica().counters().desyncs, 0, "no desync");
+        assert_eq!(goals, 1, "the goal delivered once");
+        for _ in 0..5 {
+            match within(seen.recv()).await {
+                Some(ClientMessage::Input(input)) => assert!(
+                    BALLS.input.admits(input.values.as_slice()),
+                    "every input within the declared ranges: {input:?}"
+                ),
+                other => panic!("expected an input, got {other:?}"),
+            }
+        }
+    }
+
+    /// Forwards every client message to `seen` until the client goes away.
+    async fn drain_into(ws: &mut ServerWs, seen: &mpsc::UnboundedSender<ClientMessage>) {
+        for _ in 0..crate::testing::MAX_FRAMES {
+            let Some(msg) = read_client(ws).await else {
+                return;
+            };
+            let _ = seen.send(msg);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_welcome_to_another_game_is_refused() {
+        let (seen_tx, _seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| script(ws, vec![], seen_tx.clone())).await;
+        let result = within(Session::join(
+            &server.ws_url(),
+            "tk",
+            &shared::games::cycles::PROTOCOL,
+            false,
+        ))
+        .await;
+        match result {
+            Err(JoinError::WrongGame { expected, got, .. }) => {
+                assert_eq!(expected, "cycles", "what we asked for");
+                assert_eq!(got, "arena", "what the match plays");
+            }
+            other => panic!("expected a wrong-game refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_input_outside_the_declared_ranges_is_refused_and_not_sent() {
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let server = serve(move |ws| script(ws, vec![], seen_tx.clone())).await;
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
+            .await
+            .expect("joined");
+        let _hello = within(seen.recv()).await;
+        let unknown_button = arena_input(4, 0, 0);
+        assert!(
+            matches!(
+                session.send_input(unknown_button).await,
+                Err(SessionError::InvalidInput { game: "arena", .. })
+            ),
+            "button bit 4 is not declared"
+        );
+        let too_few = InputValues::new(&[0, 1]).expect("two fit");
+        assert!(
+            matches!(
+                session.send_input(too_few).await,
+                Err(SessionError::InvalidInput { .. })
+            ),
+            "two values for three fields"
+        );
+        assert_eq!(session.next_seq(), 1, "no sequence number spent");
+        let seq = session
+            .send_input(arena_input(buttons::DASH, 8, 1))
+            .await
+            .expect("a valid input goes");
+        match within(seen.recv()).await {
+            Some(ClientMessage::Input(input)) => {
+                assert_eq!(input.seq, seq, "the valid one is the first the server sees")
+            }
+            other => panic!("expected the valid input, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn a_lost_connection_closes_the_session_with_1006() {
         let server = serve(|mut ws: ServerWs| async move {
@@ -950,7 +1294,7 @@ mod tests {
             drop(ws);
         })
         .await;
-        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", false))
+        let (mut session, _) = within(Session::join(&server.ws_url(), "tk", ARENA, false))
             .await
             .expect("joined");
         let event = next(&mut session).await;

@@ -118,13 +118,20 @@ pub struct Counts {
     pub inputs: u64,
     pub pings: u64,
     pub pongs: u64,
+    /// Events delivered (each once), of every kind.
+    pub events: u64,
+    /// Events dropped because an earlier snapshot of the seat delivered them.
+    pub event_repeats: u64,
+    /// Snapshots whose events did not reach back to those already delivered (see
+    /// [`crate::events::FeedCounters::gaps`]).
+    pub event_gaps: u64,
 }
 
 /// The shared, atomic side of [`Counts`].
 #[derive(Debug, Default)]
 struct AtomicCounts([AtomicU64; COUNT_FIELDS]);
 
-const COUNT_FIELDS: usize = 26;
+const COUNT_FIELDS: usize = 29;
 
 impl Counts {
     fn fields(&self) -> [u64; COUNT_FIELDS] {
@@ -155,6 +162,9 @@ impl Counts {
             self.inputs,
             self.pings,
             self.pongs,
+            self.events,
+            self.event_repeats,
+            self.event_gaps,
         ]
     }
 
@@ -186,6 +196,9 @@ impl Counts {
             inputs: f[23],
             pings: f[24],
             pongs: f[25],
+            events: f[26],
+            event_repeats: f[27],
+            event_gaps: f[28],
         }
     }
 
@@ -219,6 +232,8 @@ pub struct Totals {
     pub rest: BTreeMap<&'static str, Histogram<u64>>,
     pub errors: BTreeMap<String, u64>,
     pub disconnects: BTreeMap<String, u64>,
+    /// Events delivered, by kind (the game's variant names, `PlayerJoined`, `PlayerLeft`).
+    pub events: BTreeMap<String, u64>,
     /// The largest gap between a snapshot's tick and its baseline.
     pub max_baseline_age: u64,
 }
@@ -243,6 +258,7 @@ pub struct Stats {
     rest: Mutex<BTreeMap<&'static str, Histogram<u64>>>,
     errors: Mutex<BTreeMap<String, u64>>,
     disconnects: Mutex<BTreeMap<String, u64>>,
+    events: Mutex<BTreeMap<&'static str, u64>>,
     errors_total: AtomicU64,
     connected: AtomicI64,
     max_baseline_age: AtomicU64,
@@ -260,6 +276,7 @@ impl Stats {
             rest: Mutex::new(BTreeMap::new()),
             errors: Mutex::new(BTreeMap::new()),
             disconnects: Mutex::new(BTreeMap::new()),
+            events: Mutex::new(BTreeMap::new()),
             errors_total: AtomicU64::new(0),
             connected: AtomicI64::new(0),
             max_baseline_age: AtomicU64::new(0),
@@ -278,6 +295,7 @@ impl Stats {
             stats: self.clone(),
             shard: bot as usize % self.shards.len(),
             samples: Vec::with_capacity(SAMPLE_BUFFER),
+            events: BTreeMap::new(),
             counts: Counts::default(),
             unaffected,
         }
@@ -334,6 +352,10 @@ impl Stats {
             rest: lock(&self.rest).clone(),
             errors: lock(&self.errors).clone(),
             disconnects: lock(&self.disconnects).clone(),
+            events: lock(&self.events)
+                .iter()
+                .map(|(kind, n)| ((*kind).to_string(), *n))
+                .collect(),
             max_baseline_age: self.max_baseline_age.load(Ordering::Relaxed),
         }
     }
@@ -346,6 +368,8 @@ pub struct Recorder {
     stats: std::sync::Arc<Stats>,
     shard: usize,
     samples: Vec<(Metric, u64)>,
+    /// Events by kind since the last flush: a handful of kinds, so a small map.
+    events: BTreeMap<&'static str, u64>,
     /// This bot's counts since the last flush.
     pub counts: Counts,
     unaffected: bool,
@@ -372,6 +396,11 @@ impl Recorder {
         self.stats.error(kind);
     }
 
+    /// Counts one delivered event of `kind`.
+    pub fn event(&mut self, kind: &'static str) {
+        *self.events.entry(kind).or_insert(0) += 1;
+    }
+
     pub fn disconnect(&self, name: impl Into<String>) {
         self.stats.disconnect(name);
     }
@@ -383,6 +412,12 @@ impl Recorder {
     /// Moves the buffered samples and counts into the shared stats.
     pub fn flush(&mut self) {
         self.flush_samples();
+        if !self.events.is_empty() {
+            let mut events = lock(&self.stats.events);
+            for (kind, n) in std::mem::take(&mut self.events) {
+                *events.entry(kind).or_insert(0) += n;
+            }
+        }
         if !self.counts.is_zero() {
             self.stats.counts.add(&self.counts);
             if self.unaffected {
