@@ -144,7 +144,7 @@ impl Client {
     /// Takes a ticket for `match_id` as `token` and joins.
     async fn join(srv: &TestServer, token: &str, match_id: &str) -> anyhow::Result<Client> {
         let (ticket, url) = srv.ticket(token, match_id).await?;
-        let (mut session, welcome) = Session::join(&url, &ticket, true).await?;
+        let (mut session, welcome) = Session::join(&url, &ticket, &shared::games::arena::PROTOCOL, true).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
@@ -153,7 +153,7 @@ impl Client {
                         let closed = matches!(event, SessionEvent::Closed { .. });
                         if matches!(event, SessionEvent::Snapshot(_)) {
                             // A send into a closing socket is not what the tests look at.
-                            let _ = session.send_input(0, 0, 0).await;
+                            let _ = session.send_input(shared::InputValues::of(&shared::games::arena::ArenaInput::IDLE)).await;
                         }
                         if tx.send(event).is_err() || closed {
                             return;
@@ -625,7 +625,7 @@ async fn ban_flow(db: Db) -> anyhow::Result<()> {
         "banned",
         "quick-join ticket",
     );
-    match Session::join(&url, &spare_ticket, true).await {
+    match Session::join(&url, &spare_ticket, &shared::games::arena::PROTOCOL, true).await {
         Err(JoinError::Refused { code, reason }) => {
             assert_eq!(code, close::BANNED, "handshake refused as banned: {reason}")
         }

@@ -8,8 +8,9 @@ use bot_client::conn::{Connection, Received};
 use bot_client::session::{Detached, JoinError, Session, SessionEvent};
 use reqwest::Method;
 use server::config::Limits;
-use shared::protocol::{ClientMessage, Hello, Input, buttons};
-use shared::{EntityKind, PROTOCOL_VERSION, Tick, close, codec};
+use shared::games::arena::{self, ArenaEntity, ArenaInput, ArenaKind, buttons};
+use shared::protocol::{ClientMessage, Hello, Input};
+use shared::{InputValues, PROTOCOL_VERSION, Tick, close, codec};
 use tests::{Options, TESTBOX_MAP, TestServer};
 use tokio::time::timeout;
 
@@ -22,7 +23,7 @@ async fn join(
     match_id: &str,
 ) -> anyhow::Result<(Session, shared::Welcome)> {
     let (ticket, url) = srv.ticket(token, match_id).await?;
-    Ok(Session::join(&url, &ticket, true).await?)
+    Ok(Session::join(&url, &ticket, &arena::PROTOCOL, true).await?)
 }
 
 /// Reads until the next snapshot (answering nothing else), sending one input per snapshot.
@@ -52,9 +53,15 @@ fn input(seq: u32, ack: Tick) -> ClientMessage {
     ClientMessage::Input(Input {
         seq,
         ack_tick: ack,
-        buttons: 0,
-        move_dir: 1,
-        aim: 0,
+        values: arena_input(0, 1, 0),
+    })
+}
+
+fn arena_input(buttons: u8, move_dir: u8, aim: u16) -> InputValues {
+    InputValues::of(&ArenaInput {
+        buttons,
+        move_dir,
+        aim,
     })
 }
 
@@ -120,8 +127,7 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
                         // The server may close right after the last tick; the close that follows
                         // is what the test checks, so a send into a closing socket is not an error.
                         let _ = session
-                            .send_input(fire, dir, (s.applied.tick.0 * 700) as u16)
-                            .await;
+                            .send_input(arena_input(fire, dir, (s.applied.tick.0 * 700) as u16)).await;
                     }
                     SessionEvent::MatchEnd(r) => results = Some(r),
                     SessionEvent::Closed { code, reason } => break (code, reason),
@@ -191,8 +197,8 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
             .find(|s| s.account_id == r.account_id)
             .expect("stored row");
         assert_eq!(
-            (row.score, row.kills, row.deaths),
-            (r.score, r.kills, r.deaths),
+            (row.score, &row.stats),
+            (r.score, &r.stats),
             "stored = sent"
         );
     }
@@ -219,7 +225,7 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
         );
         assert_eq!(
             record["score"].as_i64(),
-            Some(i64::from(r.score)),
+            Some(r.score),
             "the board holds the match score"
         );
     }
@@ -255,18 +261,18 @@ async fn handshake_refusals_close_with_a_code_and_reason() -> anyhow::Result<()>
         Err(other) => panic!("expected a refusal, got {other}"),
         Ok(_) => panic!("expected a refusal, got a Welcome"),
     };
-    let (code, reason) = refused(Session::join(&url, "tk_made_up", true).await);
+    let (code, reason) = refused(Session::join(&url, "tk_made_up", &arena::PROTOCOL, true).await);
     assert_eq!(code, close::INVALID_TICKET, "made-up ticket: {reason}");
 
     let (ticket, _) = srv.ticket(&token, &match_id).await?;
-    let (first, _) = Session::join(&url, &ticket, true).await?;
-    let (code, reason) = refused(Session::join(&url, &ticket, true).await);
+    let (first, _) = Session::join(&url, &ticket, &arena::PROTOCOL, true).await?;
+    let (code, reason) = refused(Session::join(&url, &ticket, &arena::PROTOCOL, true).await);
     assert_eq!(code, close::TICKET_USED, "reused ticket: {reason}");
     drop(first);
 
     let (late, _) = srv.ticket(&token, &match_id).await?;
     srv.clock.advance(Duration::from_secs(31));
-    let (code, reason) = refused(Session::join(&url, &late, true).await);
+    let (code, reason) = refused(Session::join(&url, &late, &arena::PROTOCOL, true).await);
     assert_eq!(code, close::TICKET_EXPIRED, "expired ticket: {reason}");
 
     let mut not_hello = Connection::connect(&url, true).await?;
@@ -281,6 +287,7 @@ async fn handshake_refusals_close_with_a_code_and_reason() -> anyhow::Result<()>
             protocol_version: PROTOCOL_VERSION + 1,
             ticket,
             resume: None,
+            game_hash: None,
         }))
         .await?;
     let (code, reason) = closed(&mut old_client).await?;
@@ -294,7 +301,7 @@ async fn handshake_refusals_close_with_a_code_and_reason() -> anyhow::Result<()>
         Session::resume(
             &url,
             &format!("{match_id}.forged"),
-            Detached::default(),
+            Detached::new(&arena::PROTOCOL),
             true,
         )
         .await,
@@ -305,7 +312,7 @@ async fn handshake_refusals_close_with_a_code_and_reason() -> anyhow::Result<()>
         "forged reconnect token: {reason}"
     );
     let (code, reason) =
-        refused(Session::resume(&url, "m_nope.forged", Detached::default(), true).await);
+        refused(Session::resume(&url, "m_nope.forged", Detached::new(&arena::PROTOCOL), true).await);
     assert_eq!(
         code,
         close::INVALID_RECONNECT,
@@ -326,7 +333,7 @@ async fn bad_input_ends_only_the_offending_connection() -> anyhow::Result<()> {
     let (mut good, _) = join(&srv, &token, &match_id).await?;
     for _ in 0..5 {
         let s = next_snapshot(&mut good).await?;
-        good.send_input(0, 3, 0).await?;
+        good.send_input(arena_input(0, 3, 0)).await?;
         assert!(!s.applied.stale, "fresh snapshot");
     }
 
@@ -359,9 +366,7 @@ async fn bad_input_ends_only_the_offending_connection() -> anyhow::Result<()> {
                 let bad = ClientMessage::Input(Input {
                     seq: 1,
                     ack_tick: Tick::ZERO,
-                    buttons: 0x80,
-                    move_dir: 42,
-                    aim: 0,
+                    values: InputValues::new(&[0x80, 42, 0]).expect("three values"),
                 });
                 Ok(c.writer().send(&bad).await?)
             })
@@ -372,6 +377,7 @@ async fn bad_input_ends_only_the_offending_connection() -> anyhow::Result<()> {
                     protocol_version: PROTOCOL_VERSION,
                     ticket: String::new(),
                     resume: None,
+                    game_hash: None,
                 });
                 Ok(c.writer().send(&hello).await?)
             })
@@ -386,6 +392,7 @@ async fn bad_input_ends_only_the_offending_connection() -> anyhow::Result<()> {
             protocol_version: PROTOCOL_VERSION,
             ticket,
             resume: None,
+            game_hash: None,
         }))
         .await?;
         offend(&bad).await?;
@@ -395,13 +402,13 @@ async fn bad_input_ends_only_the_offending_connection() -> anyhow::Result<()> {
         // The good client plays on through every offence.
         for _ in 0..3 {
             let s = next_snapshot(&mut good).await?;
-            good.send_input(0, 3, 0).await?;
+            good.send_input(arena_input(0, 3, 0)).await?;
             good_ticks.push(s.applied.tick);
         }
     }
     for _ in 0..30 {
         let s = next_snapshot(&mut good).await?;
-        good.send_input(0, 3, 0).await?;
+        good.send_input(arena_input(0, 3, 0)).await?;
         good_ticks.push(s.applied.tick);
     }
     assert!(
@@ -453,6 +460,7 @@ async fn a_client_that_stops_reading_is_skipped_then_dropped() -> anyhow::Result
         protocol_version: PROTOCOL_VERSION,
         ticket,
         resume: None,
+        game_hash: None,
     }));
     // A hand-written upgrade and one masked binary frame: this client then never reads again.
     let request = format!(
@@ -478,7 +486,7 @@ async fn a_client_that_stops_reading_is_skipped_then_dropped() -> anyhow::Result
             "slow client never dropped"
         );
         let s = next_snapshot(&mut good).await?;
-        good.send_input(0, 1, 0).await?;
+        good.send_input(arena_input(0, 1, 0)).await?;
         ticks.push(s.applied.tick);
     }
     assert!(
@@ -487,7 +495,7 @@ async fn a_client_that_stops_reading_is_skipped_then_dropped() -> anyhow::Result
     );
     for _ in 0..30 {
         let s = next_snapshot(&mut good).await?;
-        good.send_input(0, 1, 0).await?;
+        good.send_input(arena_input(0, 1, 0)).await?;
         ticks.push(s.applied.tick);
     }
     assert!(
@@ -526,9 +534,8 @@ fn own_score(session: &Session, player_id: u32) -> Option<i32> {
     session
         .replica()
         .world()
-        .entities()
-        .iter()
-        .find(|(_, e)| e.kind == EntityKind::Player && e.owner == player_id)
+        .entities::<ArenaEntity>()
+        .find(|(_, e)| e.kind == ArenaKind::Player && e.owner == player_id)
         .map(|(_, e)| e.score)
 }
 
@@ -544,7 +551,7 @@ async fn a_dropped_client_resumes_its_player_and_score() -> anyhow::Result<()> {
     let (mut session, welcome) = join(&srv, &token, &match_id).await?;
     let score = loop {
         next_snapshot(&mut session).await?;
-        session.send_input(0, 0, 0).await?;
+        session.send_input(arena_input(0, 0, 0)).await?;
         if let Some(score) = own_score(&session, welcome.player_id).filter(|s| *s > 0) {
             break score;
         }
@@ -589,7 +596,7 @@ async fn a_resumed_client_is_not_kicked_by_its_old_connection() -> anyhow::Resul
     next_snapshot(&mut old).await?;
     let url = format!("wss://{}/v1/realtime", srv.server.addr);
     let (mut new, again) =
-        Session::resume(&url, &welcome.reconnect_token, Detached::default(), true).await?;
+        Session::resume(&url, &welcome.reconnect_token, Detached::new(&arena::PROTOCOL), true).await?;
     assert_eq!(again.player_id, welcome.player_id, "same player");
     // The old connection is told it was replaced; it then goes silent past the idle timeout.
     let code = loop {
@@ -600,10 +607,10 @@ async fn a_resumed_client_is_not_kicked_by_its_old_connection() -> anyhow::Resul
     assert_eq!(code, close::REPLACED, "old connection replaced");
     // The new one plays on for longer than the idle timeout without being disturbed.
     let start = next_snapshot(&mut new).await?.applied.tick;
-    new.send_input(0, 1, 0).await?;
+    new.send_input(arena_input(0, 1, 0)).await?;
     loop {
         let s = next_snapshot(&mut new).await?;
-        new.send_input(0, 1, 0).await?;
+        new.send_input(arena_input(0, 1, 0)).await?;
         if s.applied.tick.since(start) > 60 {
             break;
         }
@@ -641,7 +648,7 @@ async fn a_forged_reconnect_token_does_not_hold_a_seat_and_grace_releases_seats(
     next_snapshot(&mut session).await?;
     let url = format!("wss://{}/v1/realtime", srv.server.addr);
     let forged = format!("{match_id}.{}", "A".repeat(32));
-    match Session::resume(&url, &forged, Detached::default(), true).await {
+    match Session::resume(&url, &forged, Detached::new(&arena::PROTOCOL), true).await {
         Err(JoinError::Refused { code, .. }) => {
             assert_eq!(code, close::INVALID_RECONNECT, "forged token refused")
         }
@@ -675,7 +682,7 @@ async fn a_forged_reconnect_token_does_not_hold_a_seat_and_grace_releases_seats(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    match Session::resume(&url, &welcome.reconnect_token, Detached::default(), true).await {
+    match Session::resume(&url, &welcome.reconnect_token, Detached::new(&arena::PROTOCOL), true).await {
         Err(JoinError::Refused { code, .. }) => {
             assert_eq!(code, close::INVALID_RECONNECT, "expired seat cannot resume")
         }
