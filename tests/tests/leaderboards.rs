@@ -15,6 +15,7 @@ use tests::{Db, Options, TestServer, assert_error, postgres_url};
 fn board(id: &str, metric: Metric, operator: Operator, order: Order, reset: Reset) -> BoardDef {
     BoardDef {
         id: id.into(),
+        game: "arena".into(),
         metric,
         operator,
         order,
@@ -47,14 +48,14 @@ fn boards() -> Vec<BoardDef> {
         ),
         board(
             "kills",
-            Metric::Kills,
+            Metric::Stat("kills".into()),
             Operator::Sum,
             Order::Desc,
             Reset::Never,
         ),
         board(
             "fewest_deaths",
-            Metric::Deaths,
+            Metric::Stat("deaths".into()),
             Operator::Best,
             Order::Asc,
             Reset::Never,
@@ -97,16 +98,18 @@ async fn record(
             account_id: *account_id,
             player_id: i as u32 + 1,
             username: format!("player{account_id}"),
-            score: *score,
-            kills: *kills,
-            deaths: *deaths,
+            score: i64::from(*score),
+            stats: vec![
+                ("kills".into(), i64::from(*kills)),
+                ("deaths".into(), i64::from(*deaths)),
+            ],
         })
         .collect();
     let boards = srv.server.state.leaderboards.boards().to_vec();
     srv.server
         .state
         .store
-        .finish_match(match_id, &rows, &boards, srv.clock.now_ms())
+        .finish_match(match_id, "arena", &rows, &boards, srv.clock.now_ms())
         .await?;
     srv.clock.advance(Duration::from_millis(20));
     Ok(())

@@ -191,8 +191,12 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
             .find(|s| s.account_id == r.account_id)
             .expect("stored row");
         assert_eq!(
-            (row.score, row.kills, row.deaths),
-            (r.score, r.kills, r.deaths),
+            (row.score, row.stat("kills"), row.stat("deaths")),
+            (
+                i64::from(r.score),
+                Some(i64::from(r.kills)),
+                Some(i64::from(r.deaths))
+            ),
             "stored = sent"
         );
     }

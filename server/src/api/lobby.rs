@@ -118,6 +118,8 @@ async fn new_match(
         .store
         .create_match(NewMatch {
             id: &id,
+            // games: the request names no game yet; the multi-game lobby passes the real one.
+            game: "arena",
             map,
             public,
             capacity: i64::from(state.assets.capacity(map)),
@@ -196,7 +198,13 @@ pub async fn quick_join(
     let now = state.clock.now_ms();
     for candidate in state
         .store
-        .joinable_public_matches(8, wanted.as_deref(), now + QUICK_JOIN_MIN_REMAINING_MS)
+        // games: quick-join names no game yet; the multi-game lobby passes the requested one.
+        .joinable_public_matches(
+            8,
+            "arena",
+            wanted.as_deref(),
+            now + QUICK_JOIN_MIN_REMAINING_MS,
+        )
         .await?
     {
         if let SeatOutcome::Seated | SeatOutcome::AlreadySeated = state
@@ -214,6 +222,8 @@ pub async fn quick_join(
         .create_match_seated(
             NewMatch {
                 id: &id,
+                // games: as above, the one game this server plays until the lobby names it.
+                game: "arena",
                 map: &map,
                 public: true,
                 capacity: i64::from(state.assets.capacity(&map)),

@@ -532,9 +532,11 @@ impl Driver {
                 account_id: r.account_id,
                 player_id: r.player_id,
                 username: r.username.clone(),
-                score: r.score,
-                kills: r.kills,
-                deaths: r.deaths,
+                score: i64::from(r.score),
+                stats: vec![
+                    ("kills".into(), i64::from(r.kills)),
+                    ("deaths".into(), i64::from(r.deaths)),
+                ],
             })
             .collect();
         // Stored before anyone is told, so a client that saw MatchEnd can read them back.
@@ -546,7 +548,11 @@ impl Driver {
         );
         let stored = self
             .io
-            .spawn(async move { store.finish_match(&match_id, &rows, &boards, now).await })
+            .spawn(async move {
+                store
+                    .finish_match(&match_id, "arena", &rows, &boards, now)
+                    .await
+            })
             .await;
         match stored {
             Ok(Ok(())) => {}
