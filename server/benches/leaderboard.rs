@@ -140,13 +140,16 @@ async fn run(
                 player_id: p + 1,
                 username: "bench".into(),
                 score: rng.random_range(0..50),
-                kills: rng.random_range(0..10),
-                deaths: rng.random_range(0..10),
+                stats: vec![
+                    ("kills".into(), rng.random_range(0..10)),
+                    ("deaths".into(), rng.random_range(0..10)),
+                ],
             })
             .collect();
         store
             .finish_match(
                 &format!("bench-{m}"),
+                "arena",
                 &rows,
                 &boards,
                 srv.state.clock.now_ms(),

@@ -80,7 +80,8 @@ pub struct FileConfig {
     pub signing_key: Option<String>,
     #[serde(default)]
     pub limits: Limits,
-    /// The leaderboards; the defaults (score, score_weekly, kills, best_match) when absent.
+    /// The leaderboards; the defaults (score, score_weekly, kills, best_match for arena;
+    /// cycles_score, cycles_cuts for cycles) when absent. Check them with [`validate_boards`].
     #[serde(default)]
     pub leaderboards: Vec<crate::leaderboards::BoardDef>,
 }
@@ -190,6 +191,61 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("tls_cert and tls_key must be given together")]
     HalfTls,
+    /// A leaderboard that cannot receive results: e.g.
+    /// `tickwire.toml: leaderboards[1].metric: game "cycles" has no stat "kills" (...)`.
+    #[error("{file}: leaderboards[{index}].{field}: {message}")]
+    Board {
+        file: String,
+        index: usize,
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// Checks each board against the games this server serves, given as (game, its stat names):
+/// its game must be one of them and its metric `score` or one of that game's stats. `file` names
+/// where the boards came from, for the message.
+pub fn validate_boards(
+    file: &str,
+    boards: &[crate::leaderboards::BoardDef],
+    games: &[(&str, &[&str])],
+) -> Result<(), ConfigError> {
+    use crate::leaderboards::Metric;
+    let error = |index, field, message| ConfigError::Board {
+        file: file.to_string(),
+        index,
+        field,
+        message,
+    };
+    for (index, board) in boards.iter().enumerate() {
+        let Some((_, stats)) = games.iter().find(|(game, _)| *game == board.game) else {
+            let served: Vec<&str> = games.iter().map(|(game, _)| *game).collect();
+            return Err(error(
+                index,
+                "game",
+                format!(
+                    "no game {:?} is served (games: {})",
+                    board.game,
+                    served.join(", ")
+                ),
+            ));
+        };
+        if let Metric::Stat(stat) = &board.metric
+            && !stats.contains(&stat.as_str())
+        {
+            let listed = if stats.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("its stats: {}", stats.join(", "))
+            };
+            return Err(error(
+                index,
+                "metric",
+                format!("game {:?} has no stat {stat:?} ({listed})", board.game),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Config {
@@ -315,6 +371,77 @@ mod tests {
         assert!(
             err.contains("tickwire.toml") && err.contains("lisen"),
             "{err}"
+        );
+    }
+
+    const GAMES: &[(&str, &[&str])] = &[
+        ("arena", &["kills", "deaths"]),
+        ("cycles", &["cuts", "crashes", "cells"]),
+    ];
+
+    fn boards_from(text: &str) -> Vec<crate::leaderboards::BoardDef> {
+        #[derive(Deserialize)]
+        struct Boards {
+            leaderboards: Vec<crate::leaderboards::BoardDef>,
+        }
+        toml::from_str::<Boards>(text)
+            .expect("boards parse")
+            .leaderboards
+    }
+
+    #[test]
+    fn the_default_boards_are_valid_for_arena_and_cycles() {
+        validate_boards(
+            "tickwire.toml",
+            &crate::leaderboards::default_boards(),
+            GAMES,
+        )
+        .expect("the defaults fit the shipped games");
+    }
+
+    #[test]
+    fn a_stat_of_another_game_is_an_error_naming_file_and_field() {
+        let boards = boards_from(
+            "[[leaderboards]]\nid = \"a\"\nmetric = \"kills\"\noperator = \"sum\"\n\
+             [[leaderboards]]\nid = \"c\"\ngame = \"cycles\"\nmetric = \"kills\"\noperator = \"sum\"\n",
+        );
+        let err = validate_boards("tickwire.toml", &boards, GAMES)
+            .expect_err("cycles has no kills")
+            .to_string();
+        assert_eq!(
+            err,
+            "tickwire.toml: leaderboards[1].metric: game \"cycles\" has no stat \"kills\" \
+             (its stats: cuts, crashes, cells)",
+            "names the file, the board and the field"
+        );
+    }
+
+    #[test]
+    fn an_unknown_game_is_an_error_naming_the_game_field() {
+        let boards = boards_from(
+            "[[leaderboards]]\nid = \"t\"\ngame = \"tetris\"\nmetric = \"score\"\noperator = \"best\"\n",
+        );
+        let err = validate_boards("tickwire.toml", &boards, GAMES)
+            .expect_err("tetris is not served")
+            .to_string();
+        assert_eq!(
+            err,
+            "tickwire.toml: leaderboards[0].game: no game \"tetris\" is served (games: arena, cycles)",
+            "names the file, the board and the field"
+        );
+    }
+
+    #[test]
+    fn score_and_declared_stats_are_valid_metrics() {
+        let boards = boards_from(
+            "[[leaderboards]]\nid = \"s\"\ngame = \"cycles\"\nmetric = \"score\"\noperator = \"sum\"\n\
+             [[leaderboards]]\nid = \"c\"\ngame = \"cycles\"\nmetric = \"cells\"\noperator = \"best\"\n\
+             [[leaderboards]]\nid = \"d\"\nmetric = \"deaths\"\noperator = \"best\"\norder = \"asc\"\n",
+        );
+        validate_boards("tickwire.toml", &boards, GAMES).expect("every metric exists");
+        assert!(
+            validate_boards("tickwire.toml", &boards, &[("arena", &["kills", "deaths"])]).is_err(),
+            "a board of a game not served is refused"
         );
     }
 

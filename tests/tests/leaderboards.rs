@@ -15,6 +15,7 @@ use tests::{Db, Options, TestServer, assert_error, postgres_url};
 fn board(id: &str, metric: Metric, operator: Operator, order: Order, reset: Reset) -> BoardDef {
     BoardDef {
         id: id.into(),
+        game: "arena".into(),
         metric,
         operator,
         order,
@@ -47,14 +48,14 @@ fn boards() -> Vec<BoardDef> {
         ),
         board(
             "kills",
-            Metric::Kills,
+            Metric::Stat("kills".into()),
             Operator::Sum,
             Order::Desc,
             Reset::Never,
         ),
         board(
             "fewest_deaths",
-            Metric::Deaths,
+            Metric::Stat("deaths".into()),
             Operator::Best,
             Order::Asc,
             Reset::Never,
@@ -97,16 +98,18 @@ async fn record(
             account_id: *account_id,
             player_id: i as u32 + 1,
             username: format!("player{account_id}"),
-            score: *score,
-            kills: *kills,
-            deaths: *deaths,
+            score: i64::from(*score),
+            stats: vec![
+                ("kills".into(), i64::from(*kills)),
+                ("deaths".into(), i64::from(*deaths)),
+            ],
         })
         .collect();
     let boards = srv.server.state.leaderboards.boards().to_vec();
     srv.server
         .state
         .store
-        .finish_match(match_id, &rows, &boards, srv.clock.now_ms())
+        .finish_match(match_id, "arena", &rows, &boards, srv.clock.now_ms())
         .await?;
     srv.clock.advance(Duration::from_millis(20));
     Ok(())
@@ -525,6 +528,147 @@ async fn the_weekly_board_rolls_over_at_monday_midnight_utc() -> anyhow::Result<
     );
     srv.stop().await;
     Ok(())
+}
+
+/// One result line of [`record_game`]: (account, score, stats by name).
+type GameLine<'a> = (i64, i64, &'a [(&'a str, i64)]);
+
+/// Stores one match of `game` as a match end would, on every configured board.
+async fn record_game(
+    srv: &TestServer,
+    match_id: &str,
+    game: &str,
+    lines: &[GameLine<'_>],
+) -> anyhow::Result<()> {
+    let rows: Vec<ResultRow> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (account_id, score, stats))| ResultRow {
+            account_id: *account_id,
+            player_id: i as u32 + 1,
+            username: format!("player{account_id}"),
+            score: *score,
+            stats: stats.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+        })
+        .collect();
+    let boards = srv.server.state.leaderboards.boards().to_vec();
+    srv.server
+        .state
+        .store
+        .finish_match(match_id, game, &rows, &boards, srv.clock.now_ms())
+        .await?;
+    srv.clock.advance(Duration::from_millis(20));
+    Ok(())
+}
+
+async fn boards_take_only_their_games_results(db: Db) -> anyhow::Result<()> {
+    // The default boards: arena's score, score_weekly, kills, best_match; cycles' cycles_score
+    // and cycles_cuts.
+    let srv = TestServer::start_with(Options {
+        db,
+        limits: Limits {
+            leaderboard_snapshot_lag_ms: 0,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await?;
+    let listed = get(&srv, "/v1/leaderboards").await?;
+    let described: Vec<(String, String, String)> = listed["leaderboards"]
+        .as_array()
+        .expect("leaderboards")
+        .iter()
+        .map(|b| {
+            (
+                b["id"].as_str().unwrap_or_default().to_string(),
+                b["game"].as_str().unwrap_or_default().to_string(),
+                b["metric"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("score", "arena", "score"),
+        ("kills", "arena", "kills"),
+        ("cycles_score", "cycles", "score"),
+        ("cycles_cuts", "cycles", "cuts"),
+    ] {
+        let expected = (
+            expected.0.to_string(),
+            expected.1.to_string(),
+            expected.2.to_string(),
+        );
+        assert!(
+            described.contains(&expected),
+            "the listing shows {expected:?} with its game and metric: {listed}"
+        );
+    }
+
+    let arena: &[(&str, i64)] = &[("kills", 2), ("deaths", 1)];
+    record_game(&srv, "a1", "arena", &[(1, 10, arena), (2, 5, arena)]).await?;
+    record_game(
+        &srv,
+        "c1",
+        "cycles",
+        &[
+            (1, 100, &[("cuts", 1), ("crashes", 0), ("cells", 50)]),
+            (3, 20, &[("cuts", 7), ("crashes", 2), ("cells", 10)]),
+            // A line without a cuts stat reaches the score board but not the cuts board.
+            (4, 30, &[("crashes", 1)]),
+        ],
+    )
+    .await?;
+
+    assert_eq!(
+        lines(&get(&srv, "/v1/leaderboards/score").await?),
+        vec![(1, 1, 10), (2, 2, 5)],
+        "the arena score board has only the arena match"
+    );
+    assert_eq!(
+        lines(&get(&srv, "/v1/leaderboards/kills").await?),
+        vec![(1, 1, 2), (2, 2, 2)],
+        "the arena kills board has only arena kills"
+    );
+    assert_eq!(
+        lines(&get(&srv, "/v1/leaderboards/cycles_score").await?),
+        vec![(1, 1, 100), (2, 4, 30), (3, 3, 20)],
+        "the cycles score board has only the cycles match"
+    );
+    assert_eq!(
+        lines(&get(&srv, "/v1/leaderboards/cycles_cuts").await?),
+        vec![(1, 3, 7), (2, 1, 1)],
+        "the cuts board ranks by cuts, not score, and skips the line without cuts"
+    );
+
+    let stored = srv.server.state.store.match_results("c1").await?;
+    let first = stored.first().expect("cycles results stored");
+    assert_eq!(
+        (first.account_id, first.score, first.stats.clone()),
+        (
+            1,
+            100,
+            vec![
+                ("cuts".to_string(), 1),
+                ("crashes".to_string(), 0),
+                ("cells".to_string(), 50)
+            ]
+        ),
+        "stats read back by name in the order they were written"
+    );
+    srv.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn boards_take_only_their_games_results_on_sqlite() -> anyhow::Result<()> {
+    boards_take_only_their_games_results(Db::Sqlite).await
+}
+
+#[tokio::test]
+async fn boards_take_only_their_games_results_on_postgres() -> anyhow::Result<()> {
+    if postgres_url().is_none() {
+        return Ok(());
+    }
+    boards_take_only_their_games_results(Db::Postgres).await
 }
 
 #[tokio::test]

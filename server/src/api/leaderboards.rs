@@ -17,6 +17,9 @@ use crate::store::RecordRow;
 #[derive(Serialize, ToSchema)]
 pub struct BoardInfo {
     pub id: String,
+    /// The game whose matches feed the board.
+    pub game: String,
+    /// `score`, or the name of one of the game's stats.
     pub metric: Metric,
     pub operator: Operator,
     pub order: Order,
@@ -157,7 +160,8 @@ pub async fn list(State(state): State<AppState>) -> Json<BoardList> {
             .iter()
             .map(|b| BoardInfo {
                 id: b.id.clone(),
-                metric: b.metric,
+                game: b.game.clone(),
+                metric: b.metric.clone(),
                 operator: b.operator,
                 order: b.order,
                 reset: b.reset,

@@ -3,14 +3,69 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What a board ranks, taken from each player's line of a match's results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+use crate::store::ResultRow;
+
+/// What a board ranks, taken from each player's line of a match's results: the score, or one of
+/// the stats its game declares. Written as a string in config and JSON (`"score"`, `"kills"`,
+/// `"cuts"`); which stat names exist depends on the board's game (see
+/// `config::validate_boards`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum Metric {
     Score,
-    Kills,
-    Deaths,
+    /// A stat, by the name its game declares.
+    Stat(String),
 }
+
+impl Metric {
+    /// The metric's name, as written in config and JSON.
+    pub fn name(&self) -> &str {
+        match self {
+            Metric::Score => "score",
+            Metric::Stat(name) => name,
+        }
+    }
+}
+
+impl From<String> for Metric {
+    fn from(name: String) -> Metric {
+        if name == "score" {
+            Metric::Score
+        } else {
+            Metric::Stat(name)
+        }
+    }
+}
+
+impl From<Metric> for String {
+    fn from(metric: Metric) -> String {
+        match metric {
+            Metric::Score => "score".to_string(),
+            Metric::Stat(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+// By hand: the derive cannot see through `serde(from, into)`, and the schema is a plain string.
+impl utoipa::PartialSchema for Metric {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "`score`, or the name of one of the board's game's stats",
+            ))
+            .examples(["score", "kills", "cuts"])
+            .into()
+    }
+}
+
+impl ToSchema for Metric {}
 
 /// How a new value combines with the record already on the board (as Nakama's operators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -49,12 +104,20 @@ pub enum Reset {
 #[serde(deny_unknown_fields)]
 pub struct BoardDef {
     pub id: String,
+    /// The game whose matches feed the board.
+    #[serde(default = "default_game")]
+    pub game: String,
     pub metric: Metric,
     pub operator: Operator,
     #[serde(default = "default_order")]
     pub order: Order,
     #[serde(default = "default_reset")]
     pub reset: Reset,
+}
+
+fn default_game() -> String {
+    // The only game there was before boards named theirs.
+    "arena".to_string()
 }
 
 fn default_order() -> Order {
@@ -65,20 +128,44 @@ fn default_reset() -> Reset {
     Reset::Never
 }
 
-/// The boards a server has when its config names none.
+/// The boards a server has when its config names none. The arena boards keep the ids they had
+/// when arena was the only game, so their stored records stay theirs.
 pub fn default_boards() -> Vec<BoardDef> {
-    let board = |id: &str, metric, operator, reset| BoardDef {
+    let board = |id: &str, game: &str, metric, operator, reset| BoardDef {
         id: id.to_string(),
+        game: game.to_string(),
         metric,
         operator,
         order: Order::Desc,
         reset,
     };
+    let kills = Metric::Stat("kills".to_string());
+    let cuts = Metric::Stat("cuts".to_string());
     vec![
-        board("score", Metric::Score, Operator::Sum, Reset::Never),
-        board("score_weekly", Metric::Score, Operator::Sum, Reset::Weekly),
-        board("kills", Metric::Kills, Operator::Sum, Reset::Never),
-        board("best_match", Metric::Score, Operator::Best, Reset::Never),
+        board("score", "arena", Metric::Score, Operator::Sum, Reset::Never),
+        board(
+            "score_weekly",
+            "arena",
+            Metric::Score,
+            Operator::Sum,
+            Reset::Weekly,
+        ),
+        board("kills", "arena", kills, Operator::Sum, Reset::Never),
+        board(
+            "best_match",
+            "arena",
+            Metric::Score,
+            Operator::Best,
+            Reset::Never,
+        ),
+        board(
+            "cycles_score",
+            "cycles",
+            Metric::Score,
+            Operator::Sum,
+            Reset::Never,
+        ),
+        board("cycles_cuts", "cycles", cuts, Operator::Sum, Reset::Never),
     ]
 }
 
@@ -141,12 +228,11 @@ impl BoardDef {
         }
     }
 
-    /// The metric's value in one result line.
-    pub fn value(&self, score: i32, kills: u32, deaths: u32) -> i64 {
-        match self.metric {
-            Metric::Score => i64::from(score),
-            Metric::Kills => i64::from(kills),
-            Metric::Deaths => i64::from(deaths),
+    /// The metric's value in one result line; `None` if the line lacks the board's stat.
+    pub fn value(&self, row: &ResultRow) -> Option<i64> {
+        match &self.metric {
+            Metric::Score => Some(row.score),
+            Metric::Stat(name) => row.stat(name),
         }
     }
 
@@ -173,6 +259,7 @@ mod tests {
     fn weekly() -> BoardDef {
         BoardDef {
             id: "w".into(),
+            game: "arena".into(),
             metric: Metric::Score,
             operator: Operator::Sum,
             order: Order::Desc,
@@ -186,6 +273,44 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .expect("after epoch")
             .as_millis() as i64
+    }
+
+    #[test]
+    fn metric_is_score_or_a_stat_name_in_config_and_json() {
+        let board: BoardDef =
+            toml::from_str("id = \"k\"\nmetric = \"kills\"\noperator = \"sum\"\n")
+                .expect("a board without a game parses");
+        assert_eq!(board.game, "arena", "game defaults to arena");
+        assert_eq!(
+            board.metric,
+            Metric::Stat("kills".into()),
+            "a non-score metric names a stat"
+        );
+        let json = serde_json::to_value(&board).expect("serialises");
+        assert_eq!(json["metric"], "kills", "written back as the stat name");
+        let board: BoardDef = toml::from_str(
+            "id = \"s\"\ngame = \"cycles\"\nmetric = \"score\"\noperator = \"best\"\n",
+        )
+        .expect("parses");
+        assert_eq!(board.metric, Metric::Score, "score is the score");
+        assert_eq!(board.game, "cycles", "game as given");
+    }
+
+    #[test]
+    fn a_line_lacking_the_stat_gives_no_value() {
+        let mut board = weekly();
+        let row = ResultRow {
+            account_id: 1,
+            player_id: 1,
+            username: "a".into(),
+            score: 7,
+            stats: vec![("cuts".into(), 3), ("crashes".into(), 1)],
+        };
+        assert_eq!(board.value(&row), Some(7), "score board reads the score");
+        board.metric = Metric::Stat("crashes".into());
+        assert_eq!(board.value(&row), Some(1), "stat board reads its stat");
+        board.metric = Metric::Stat("kills".into());
+        assert_eq!(board.value(&row), None, "no kills in a cycles line");
     }
 
     #[test]

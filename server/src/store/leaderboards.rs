@@ -68,17 +68,25 @@ async fn bump_version(
     row.try_get("version")
 }
 
-/// Applies one match's results to one board, inside the results transaction.
+/// Applies one match's results to one board, inside the results transaction. Lines without the
+/// board's metric (a stat their game does not have) leave the board alone.
 pub(super) async fn apply_results(
     tx: &mut Transaction<'_, Any>,
     board: &BoardDef,
     results: &[ResultRow],
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let incoming: Vec<(&ResultRow, i64)> = results
+        .iter()
+        .filter_map(|r| Some((r, board.value(r)?)))
+        .collect();
+    if incoming.is_empty() {
+        // Nothing to write: do not bump the version (and, on PostgreSQL, lock the board).
+        return Ok(());
+    }
     let season = board.season_at(now);
     let version = bump_version(tx, &board.id, season).await?;
-    for r in results {
-        let incoming = board.value(r.score, r.kills, r.deaths);
+    for (r, incoming) in incoming {
         let current = sqlx::query(
             "SELECT score, version FROM leaderboard_records \
              WHERE board_id = $1 AND season = $2 AND account_id = $3 AND valid_to IS NULL",

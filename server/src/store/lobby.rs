@@ -16,6 +16,8 @@ pub mod state {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchRow {
     pub id: String,
+    /// The game the match plays.
+    pub game: String,
     pub map: String,
     pub public: bool,
     pub capacity: i64,
@@ -27,6 +29,7 @@ pub struct MatchRow {
 
 pub struct NewMatch<'a> {
     pub id: &'a str,
+    pub game: &'a str,
     pub map: &'a str,
     pub public: bool,
     pub capacity: i64,
@@ -55,11 +58,12 @@ pub enum TicketClaim {
     Expired,
 }
 
-const COLUMNS: &str = "id, map, public, capacity, players, state, node_id, created_at";
+const COLUMNS: &str = "id, game, map, public, capacity, players, state, node_id, created_at";
 
 fn from_row(row: &AnyRow) -> Result<MatchRow, sqlx::Error> {
     Ok(MatchRow {
         id: row.try_get("id")?,
+        game: row.try_get("game")?,
         map: row.try_get("map")?,
         public: row.try_get::<i64, _>("public")? != 0,
         capacity: row.try_get("capacity")?,
@@ -73,11 +77,12 @@ fn from_row(row: &AnyRow) -> Result<MatchRow, sqlx::Error> {
 impl Store {
     pub async fn create_match(&self, new: NewMatch<'_>) -> Result<MatchRow, StoreError> {
         let sql = format!(
-            "INSERT INTO matches (id, map, public, capacity, players, state, node_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO matches (id, game, map, public, capacity, players, state, node_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9) RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(new.id)
+            .bind(new.game)
             .bind(new.map)
             .bind(new.public as i64)
             .bind(new.capacity)
@@ -99,11 +104,12 @@ impl Store {
     ) -> Result<MatchRow, StoreError> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO matches (id, map, public, capacity, players, state, node_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO matches (id, game, map, public, capacity, players, state, node_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9) RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(new.id)
+            .bind(new.game)
             .bind(new.map)
             .bind(new.public as i64)
             .bind(new.capacity)
@@ -153,18 +159,19 @@ impl Store {
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Public live matches with a free seat, fullest first (ties: oldest first).
-    /// Matches ending before `ending_after` (ms) are left out: a player sent there would barely
-    /// play.
+    /// Public live matches of `game` with a free seat (on `map` if given), fullest first (ties:
+    /// oldest first). Matches ending before `ending_after` (ms) are left out: a player sent there
+    /// would barely play.
     pub async fn joinable_public_matches(
         &self,
         limit: i64,
+        game: &str,
         map: Option<&str>,
         ending_after: i64,
     ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
-             AND ($3 IS NULL OR map = $3) AND (ends_at IS NULL OR ends_at > $4) \
+             AND game = $5 AND ($3 IS NULL OR map = $3) AND (ends_at IS NULL OR ends_at > $4) \
              ORDER BY players DESC, created_at ASC, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
@@ -172,6 +179,7 @@ impl Store {
             .bind(limit)
             .bind(map)
             .bind(ending_after)
+            .bind(game)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)

@@ -110,3 +110,6 @@ fn conflict_or_db(err: sqlx::Error, what: &'static str) -> StoreError {
         _ => StoreError::Db(err),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,7 @@
 //! Match results: written once, server-side, when a match ends.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::lobby::state;
@@ -12,17 +14,29 @@ pub struct ResultRow {
     pub account_id: i64,
     pub player_id: u32,
     pub username: String,
-    pub score: i32,
-    pub kills: u32,
-    pub deaths: u32,
+    pub score: i64,
+    /// The game's stats by name, in the game's declaration order.
+    pub stats: Vec<(String, i64)>,
+}
+
+impl ResultRow {
+    /// The value of the stat named `name`, if this line has it.
+    pub fn stat(&self, name: &str) -> Option<i64> {
+        self.stats
+            .iter()
+            .find(|(stat, _)| stat == name)
+            .map(|&(_, value)| value)
+    }
 }
 
 impl Store {
-    /// Ends a match in one transaction: its results are stored, its state becomes `ended` and
-    /// its seats are released. Finishing a match twice writes nothing the second time.
+    /// Ends a match of `game` in one transaction: its results are stored, its state becomes
+    /// `ended` and its seats are released. Only the boards of `game` among `boards` receive the
+    /// results. Finishing a match twice writes nothing the second time.
     pub async fn finish_match(
         &self,
         match_id: &str,
+        game: &str,
         results: &[ResultRow],
         boards: &[BoardDef],
         now: i64,
@@ -52,31 +66,43 @@ impl Store {
                 return Ok(());
             }
         }
-        for r in results {
-            sqlx::query(
-                "INSERT INTO match_results (match_id, account_id, player_id, username, score, kills, deaths, ended_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-            )
-            .bind(match_id)
-            .bind(r.account_id)
-            .bind(i64::from(r.player_id))
-            .bind(&r.username)
-            .bind(i64::from(r.score))
-            .bind(i64::from(r.kills))
-            .bind(i64::from(r.deaths))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        // Scores reach the boards only here, in the same transaction as the results; an account
-        // counts once per match, as in `match_results`.
+        // An account counts once per match, in `match_results` as on the boards.
         let mut seen = std::collections::BTreeSet::new();
         let unique: Vec<ResultRow> = results
             .iter()
             .filter(|r| seen.insert(r.account_id))
             .cloned()
             .collect();
-        for board in boards {
+        for r in &unique {
+            sqlx::query(
+                "INSERT INTO match_results (match_id, account_id, player_id, username, score, game, ended_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(match_id)
+            .bind(r.account_id)
+            .bind(i64::from(r.player_id))
+            .bind(&r.username)
+            .bind(r.score)
+            .bind(game)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for (ordinal, (stat, value)) in r.stats.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO match_result_stats (match_id, account_id, stat, ordinal, value) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(match_id)
+                .bind(r.account_id)
+                .bind(stat)
+                .bind(ordinal as i64)
+                .bind(*value)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // Scores reach the boards only here, in the same transaction as the results.
+        for board in boards.iter().filter(|b| b.game == game) {
             super::leaderboards::apply_results(&mut tx, board, &unique, now).await?;
         }
         sqlx::query("DELETE FROM match_seats WHERE match_id = $1")
@@ -87,24 +113,38 @@ impl Store {
         Ok(())
     }
 
-    /// A match's stored results, best score first.
+    /// A match's stored results, best score first, each with its stats in declaration order.
     pub async fn match_results(&self, match_id: &str) -> Result<Vec<ResultRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT account_id, player_id, username, score, kills, deaths FROM match_results \
+            "SELECT account_id, player_id, username, score FROM match_results \
              WHERE match_id = $1 ORDER BY score DESC, player_id",
         )
         .bind(match_id)
         .fetch_all(&self.pool)
         .await?;
+        let stat_rows = sqlx::query(
+            "SELECT account_id, stat, value FROM match_result_stats \
+             WHERE match_id = $1 ORDER BY account_id, ordinal",
+        )
+        .bind(match_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stats: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+        for row in &stat_rows {
+            stats
+                .entry(row.try_get("account_id")?)
+                .or_default()
+                .push((row.try_get("stat")?, row.try_get("value")?));
+        }
         rows.iter()
             .map(|row| {
+                let account_id: i64 = row.try_get("account_id")?;
                 Ok(ResultRow {
-                    account_id: row.try_get("account_id")?,
+                    account_id,
                     player_id: row.try_get::<i64, _>("player_id")? as u32,
                     username: row.try_get("username")?,
-                    score: row.try_get::<i64, _>("score")? as i32,
-                    kills: row.try_get::<i64, _>("kills")? as u32,
-                    deaths: row.try_get::<i64, _>("deaths")? as u32,
+                    score: row.try_get("score")?,
+                    stats: stats.remove(&account_id).unwrap_or_default(),
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

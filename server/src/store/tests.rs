@@ -1,0 +1,269 @@
+//! Schema migration: data written at the schema before stats by name (migration 5) survives the
+//! migration to games and named stats, on SQLite and (with `TICKWIRE_TEST_POSTGRES_URL`)
+//! PostgreSQL.
+
+use std::path::Path;
+
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Row};
+
+use super::{MIGRATOR, ResultRow, Store};
+use crate::leaderboards::default_boards;
+
+/// The last migration before games and named stats.
+const PREVIOUS_SCHEMA: i64 = 5;
+
+/// Brings the database at `url` to the previous schema, with the real migration texts (written
+/// to `dir`) so their checksums match when `Store::connect` later finds them applied.
+async fn migrate_to_previous_schema(url: &str, dir: &Path) -> anyhow::Result<AnyPool> {
+    for m in MIGRATOR.iter().filter(|m| m.version <= PREVIOUS_SCHEMA) {
+        std::fs::write(dir.join(format!("{:04}_previous.sql", m.version)), &*m.sql)?;
+    }
+    let migrator = Migrator::new(dir).await?;
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await?;
+    migrator.run(&pool).await?;
+    Ok(pool)
+}
+
+/// What a server at the previous schema wrote: an ended match, its results with kills and
+/// deaths columns, and board records (one closed version among them).
+async fn write_previous_data(pool: &AnyPool) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO matches (id, map, public, capacity, players, state, created_at, ended_at) \
+         VALUES ('m_old', 'arena', 1, 8, 0, 'ended', 1000, 2000)",
+    )
+    .execute(pool)
+    .await?;
+    for (account, player, name, score, kills, deaths) in [
+        (1i64, 1i64, "ann", 30i64, 5i64, 1i64),
+        (2, 2, "bob", 10, 1, 4),
+    ] {
+        sqlx::query(
+            "INSERT INTO match_results (match_id, account_id, player_id, username, score, kills, deaths, ended_at) \
+             VALUES ('m_old', $1, $2, $3, $4, $5, $6, 2000)",
+        )
+        .bind(account)
+        .bind(player)
+        .bind(name)
+        .bind(score)
+        .bind(kills)
+        .bind(deaths)
+        .execute(pool)
+        .await?;
+    }
+    // (board, account, version, name, score, valid_to)
+    let records = [
+        ("kills", 1i64, 1i64, "ann", 3i64, Some(2000i64)),
+        ("kills", 1, 2, "ann", 5, None),
+        ("kills", 2, 2, "bob", 1, None),
+        ("score", 1, 1, "ann", 30, None),
+    ];
+    for (board, account, version, name, score, valid_to) in records {
+        sqlx::query(
+            "INSERT INTO leaderboard_records (board_id, season, account_id, version, username, score, \
+             sort_key, achieved_at, valid_from, valid_to, changed_version) \
+             VALUES ($1, 0, $2, $3, $4, $5, $6, 1500, 1500, $7, $3)",
+        )
+        .bind(board)
+        .bind(account)
+        .bind(version)
+        .bind(name)
+        .bind(score)
+        .bind(-score)
+        .bind(valid_to)
+        .execute(pool)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO leaderboard_versions (board_id, season, version) \
+         VALUES ('kills', 0, 2), ('score', 0, 1)",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every stored record version and board version, in a stable order, as text.
+async fn board_dump(pool: &AnyPool) -> anyhow::Result<Vec<String>> {
+    let mut dump = Vec::new();
+    for row in sqlx::query(
+        "SELECT board_id, season, account_id, version, username, score, sort_key, achieved_at, \
+         valid_from, valid_to, changed_version FROM leaderboard_records \
+         ORDER BY board_id, season, account_id, version",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        dump.push(format!(
+            "{} {} {} {} {} {} {} {} {} {:?} {}",
+            row.try_get::<String, _>("board_id")?,
+            row.try_get::<i64, _>("season")?,
+            row.try_get::<i64, _>("account_id")?,
+            row.try_get::<i64, _>("version")?,
+            row.try_get::<String, _>("username")?,
+            row.try_get::<i64, _>("score")?,
+            row.try_get::<i64, _>("sort_key")?,
+            row.try_get::<i64, _>("achieved_at")?,
+            row.try_get::<i64, _>("valid_from")?,
+            row.try_get::<Option<i64>, _>("valid_to")?,
+            row.try_get::<i64, _>("changed_version")?,
+        ));
+    }
+    for row in sqlx::query(
+        "SELECT board_id, season, version FROM leaderboard_versions ORDER BY board_id, season",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        dump.push(format!(
+            "version {} {} {}",
+            row.try_get::<String, _>("board_id")?,
+            row.try_get::<i64, _>("season")?,
+            row.try_get::<i64, _>("version")?,
+        ));
+    }
+    Ok(dump)
+}
+
+fn arena_line(account_id: i64, username: &str, score: i64, kills: i64, deaths: i64) -> ResultRow {
+    ResultRow {
+        account_id,
+        player_id: account_id as u32,
+        username: username.into(),
+        score,
+        stats: vec![("kills".into(), kills), ("deaths".into(), deaths)],
+    }
+}
+
+async fn previous_data_survives_the_stats_migration(url: &str) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let pool = migrate_to_previous_schema(url, dir.path()).await?;
+    write_previous_data(&pool).await?;
+    let boards_before = board_dump(&pool).await?;
+    pool.close().await;
+
+    let store = Store::connect(url).await?;
+    assert_eq!(
+        store.match_results("m_old").await?,
+        vec![
+            arena_line(1, "ann", 30, 5, 1),
+            arena_line(2, "bob", 10, 1, 4)
+        ],
+        "old results read back with kills and deaths as stats, in arena's order"
+    );
+    let old_match = store.match_by_id("m_old").await?.expect("the old match");
+    assert_eq!(old_match.game, "arena", "an old match was an arena match");
+    let game: String = sqlx::query("SELECT game FROM match_results WHERE account_id = 1")
+        .fetch_one(&store.pool)
+        .await?
+        .try_get("game")?;
+    assert_eq!(game, "arena", "an old result line was an arena line");
+    assert_eq!(
+        board_dump(&store.pool).await?,
+        boards_before,
+        "board records and versions are untouched, closed versions included"
+    );
+
+    // The kept board ids go on where they were: a new arena match adds to the old records, and a
+    // cycles match leaves them alone.
+    let boards = default_boards();
+    store
+        .finish_match(
+            "m_new",
+            "arena",
+            &[arena_line(1, "ann", 4, 2, 0)],
+            &boards,
+            3000,
+        )
+        .await?;
+    let cycles_line = ResultRow {
+        account_id: 1,
+        player_id: 1,
+        username: "ann".into(),
+        score: 50,
+        stats: vec![
+            ("cuts".into(), 9),
+            ("crashes".into(), 0),
+            ("cells".into(), 40),
+        ],
+    };
+    store
+        .finish_match("m_cycles", "cycles", &[cycles_line], &boards, 4000)
+        .await?;
+    let kills = store
+        .board_record("kills", 0, 1)
+        .await?
+        .expect("kills record");
+    assert_eq!(kills.score, 7, "old 5 kills plus 2 new ones");
+    let score = store
+        .board_record("score", 0, 1)
+        .await?
+        .expect("score record");
+    assert_eq!(
+        score.score, 34,
+        "old 30 plus the arena match's 4, not cycles' 50"
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn previous_data_survives_the_stats_migration_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    previous_data_survives_the_stats_migration(&Store::sqlite_url(dir.path())).await
+}
+
+#[tokio::test]
+async fn previous_data_survives_the_stats_migration_on_postgres() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (url, schema) = fresh_postgres_schema(&base).await?;
+    let outcome = previous_data_survives_the_stats_migration(&url).await;
+    drop_postgres_schema(&base, &schema).await?;
+    outcome
+}
+
+/// The PostgreSQL URL for tests, from `TICKWIRE_TEST_POSTGRES_URL`; skipped without it, except
+/// under `CI=true`, where PostgreSQL must be tested (as in the integration tests' harness).
+fn postgres_url() -> Option<String> {
+    match std::env::var("TICKWIRE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                !ci,
+                "TICKWIRE_TEST_POSTGRES_URL is not set; under CI=true PostgreSQL tests must run"
+            );
+            eprintln!("skipping: TICKWIRE_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// A private schema, so this test neither sees nor disturbs other tests' tables.
+async fn fresh_postgres_schema(base: &str) -> anyhow::Result<(String, String)> {
+    use sqlx::Connection;
+    let schema = format!("tw_store_test_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(base).await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok((
+        format!("{base}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    ))
+}
+
+async fn drop_postgres_schema(base: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(base).await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
+}
