@@ -54,6 +54,8 @@ async fn run(
         signing_key: None,
         limits: Limits::default(),
         leaderboards: default_boards(),
+        config_file: None,
+        games: server::game::GameSet::shipped(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let srv = Server::start_on(config, listener, Clock::default()).await?;

@@ -164,7 +164,10 @@ pub struct Config {
     pub admin_key: Option<String>,
     pub signing_key: Option<String>,
     pub limits: Limits,
+    /// The `[[leaderboards]]` of the config file; empty: the default boards of the games served.
     pub leaderboards: Vec<crate::leaderboards::BoardDef>,
+    /// The config file the settings came from, for error messages.
+    pub config_file: Option<PathBuf>,
     /// The games this server serves (the shipped ones unless a program embedding the server
     /// registers its own); each loads from `<assets>/<game>/`.
     pub games: crate::game::GameSet,
@@ -286,11 +289,8 @@ impl Config {
             admin_key: file.admin_key,
             signing_key: file.signing_key,
             limits: file.limits,
-            leaderboards: if file.leaderboards.is_empty() {
-                crate::leaderboards::default_boards()
-            } else {
-                file.leaderboards
-            },
+            leaderboards: file.leaderboards,
+            config_file: cli.config.clone(),
             games: crate::game::GameSet::shipped(),
         })
     }

@@ -41,6 +41,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Assets(#[from] AssetsError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error("TLS: {0}")]
@@ -146,6 +148,23 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         source,
     })?;
     let games = config.games.load(&config.assets)?;
+    let boards = if config.leaderboards.is_empty() {
+        crate::leaderboards::default_boards()
+            .into_iter()
+            .filter(|b| games.get(&b.game).is_some())
+            .collect()
+    } else {
+        config.leaderboards.clone()
+    };
+    let served: Vec<(&str, &[&str])> = games
+        .iter()
+        .map(|g| (g.name(), g.protocol.stats))
+        .collect();
+    let source = config
+        .config_file
+        .as_ref()
+        .map_or_else(|| "leaderboards".to_string(), |p| p.display().to_string());
+    crate::config::validate_boards(&source, &boards, &served)?;
     let url = config
         .database_url
         .clone()
@@ -181,7 +200,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     let limits = &config.limits;
     let metrics = Metrics::new();
     let leaderboards = Arc::new(Leaderboards::new(
-        config.leaderboards.clone(),
+        boards,
         Duration::from_secs(u64::from(limits.leaderboard_cursor_ttl_s)),
     ));
     let registry = Registry::new(

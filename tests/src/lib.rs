@@ -187,7 +187,7 @@ impl TestServer {
 
     /// `None` when the options ask for PostgreSQL and no test database is configured.
     pub async fn start_with(options: Options) -> anyhow::Result<TestServer> {
-        let (dir, data_dir) = match options.data_dir {
+        let (dir, data_dir) = match options.data_dir.clone() {
             Some(path) => (None, path),
             None => {
                 let dir = tempfile::tempdir()?;
@@ -221,11 +221,8 @@ impl TestServer {
             admin_key: None,
             signing_key: None,
             limits: options.limits,
-            leaderboards: if options.leaderboards.is_empty() {
-                server::leaderboards::default_boards()
-            } else {
-                options.leaderboards
-            },
+            leaderboards: options.leaderboards,
+            config_file: None,
             games: options.games.unwrap_or_default(),
         };
         TestServer::boot(config, dir, Clock::default(), pg_schema).await

@@ -929,11 +929,9 @@ async fn live_matches_and_stats_describe_this_node() -> anyhow::Result<()> {
     );
     let m = &matches[0];
     assert_eq!(m["match_id"], match_id, "the live match");
-    assert_eq!(
-        m["map"],
-        srv.server.state.assets.game.default_map.as_str(),
-        "its map"
-    );
+    let arena = srv.server.state.games.get("arena").expect("arena served");
+    assert_eq!(m["map"], arena.default_map.as_str(), "its map");
+    assert_eq!(m["game"], "arena", "its game");
     assert!(
         m["tick"].as_u64().is_some_and(|t| t >= 1) && m["ticks_remaining"].as_u64().is_some(),
         "tick and ticks remaining: {m}"
@@ -983,7 +981,7 @@ async fn live_matches_and_stats_describe_this_node() -> anyhow::Result<()> {
     assert!(stats["uptime_s"].is_u64(), "uptime: {stats}");
     let tick = &stats["tick"];
     assert_eq!(
-        tick["rate"], srv.server.state.assets.game.tick_rate,
+        tick["rate"], srv.server.state.games.get("arena").expect("arena").tick_rate,
         "tick rate: {stats}"
     );
     assert!(

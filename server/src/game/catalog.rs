@@ -104,6 +104,7 @@ impl GameSet {
     pub fn shipped() -> GameSet {
         GameSet::empty()
             .with::<crate::games::arena::Arena>()
+            .with::<crate::games::cycles::Cycles>()
     }
 
     /// Adds a game (replacing a registered game of the same name). The first game registered is

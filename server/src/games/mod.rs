@@ -2,3 +2,4 @@
 //! wire declarations live in `shared::games`, where bots and SDKs read them too.
 
 pub mod arena;
+pub mod cycles;

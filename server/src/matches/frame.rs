@@ -174,6 +174,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::games::arena::ArenaEntity;
     use shared::sample;
 
     fn frame(tick: u32, moved: u32) -> Arc<TickFrame> {
@@ -236,13 +237,12 @@ mod tests {
         let start = sample::world(50, 0);
         let world = World::from_entities(
             start
-                .entities()
-                .iter()
+                .entities::<ArenaEntity>()
                 .map(|(id, e)| {
-                    let mut e = *e;
+                    let mut e = e;
                     e.x += (id.index as i32 % 9 - 4) * tick as i32;
                     e.y += (id.index as i32 % 5 - 2) * tick as i32;
-                    (*id, e)
+                    (id, e)
                 })
                 .collect(),
         );

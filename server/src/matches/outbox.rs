@@ -251,10 +251,17 @@ impl Outbox {
 mod tests {
     use super::*;
     use shared::World;
+    use shared::games::arena::ArenaEntity;
+    use shared::schema::Replicated;
 
     fn pending(tick: u32) -> PendingSnapshot {
         PendingSnapshot {
-            frame: Arc::new(TickFrame::new(Tick(tick), World::new(), vec![], false)),
+            frame: Arc::new(TickFrame::new(
+                Tick(tick),
+                World::new(ArenaEntity::SCHEMA),
+                Vec::new().into(),
+                false,
+            )),
             last_input_seq: tick,
         }
     }

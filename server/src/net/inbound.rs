@@ -6,7 +6,7 @@ use tokio::io::AsyncRead;
 
 /// What a client sent.
 #[derive(Debug)]
-pub enum Inbound {
+pub(crate) enum Inbound {
     Binary(Vec<u8>),
     /// A WebSocket ping; the writer answers with a pong of the same payload.
     Ping(Vec<u8>),
@@ -18,7 +18,7 @@ pub enum Inbound {
 
 /// Why reading stopped; each maps to a close code.
 #[derive(Debug, thiserror::Error)]
-pub enum InboundError {
+pub(crate) enum InboundError {
     #[error("message larger than {0} bytes")]
     TooLarge(usize),
     #[error("text frames are not part of the protocol; send binary frames")]
@@ -30,7 +30,7 @@ pub enum InboundError {
     Gone(String),
 }
 
-pub struct InboundReader<S> {
+pub(crate) struct InboundReader<S> {
     read: WebSocketRead<S>,
     max: usize,
     partial: Option<Vec<u8>>,
@@ -38,7 +38,7 @@ pub struct InboundReader<S> {
 
 impl<S: AsyncRead + Unpin> InboundReader<S> {
     /// `max` bounds a whole message, fragments included.
-    pub fn new(mut read: WebSocketRead<S>, max: usize) -> InboundReader<S> {
+    pub(crate) fn new(mut read: WebSocketRead<S>, max: usize) -> InboundReader<S> {
         // fastwebsockets refuses frames of `max_message_size` or more; ours must allow `max`.
         read.set_max_message_size(max + 1);
         // Pings and closes are answered by our writer task, not by the reader's obligated sends.
@@ -51,7 +51,7 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
         }
     }
 
-    pub async fn next(&mut self) -> Result<Inbound, InboundError> {
+    pub(crate) async fn next(&mut self) -> Result<Inbound, InboundError> {
         loop {
             let frame = self
                 .read

@@ -360,7 +360,8 @@ async fn read_loop(
                 outbox.push_control(Control::Pong(payload.into()));
                 continue;
             }
-            Inbound::Close { .. } => {
+            Inbound::Close { code, reason } => {
+                tracing::debug!(code, %reason, "client closed the connection");
                 outbox.close(close::NORMAL, "closed by the client");
                 return false;
             }

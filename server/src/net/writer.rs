@@ -26,15 +26,15 @@ const PING_EVERY: Duration = Duration::from_secs(1);
 /// history (a bot keeps about a second plus its link delay).
 const MAX_PREDICTION_SPAN: i32 = 8;
 
-pub struct Writer<S> {
-    pub ws: WebSocketWrite<S>,
-    pub outbox: Arc<Outbox>,
-    pub history: Arc<History>,
-    pub metrics: Metrics,
+pub(crate) struct Writer<S> {
+    pub(crate) ws: WebSocketWrite<S>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) history: Arc<History>,
+    pub(crate) metrics: Metrics,
     /// A write that makes no progress for this long means the client stopped reading.
-    pub stall_timeout: Duration,
+    pub(crate) stall_timeout: Duration,
     /// Cancelled when this writer ends, so the reader stops too.
-    pub done: CancellationToken,
+    pub(crate) done: CancellationToken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ enum WriteError {
 }
 
 impl<S: AsyncWrite + Unpin> Writer<S> {
-    pub async fn run(mut self) {
+    pub(crate) async fn run(mut self) {
         if let Err(e) = self.drain().await {
             tracing::debug!(error = %e, "writer ended");
             if matches!(e, WriteError::Stalled) {

@@ -76,8 +76,8 @@ crate::replicated! {
 }
 
 crate::replicated! {
-    /// A turn to make at the cycle's next move. Sent once per press: a tick without a new
-    /// input goes straight on.
+    /// A turn to make at the cycle's next move. A later turn before that move replaces it;
+    /// `Straight` (what a client sends on ticks without a press) leaves it pending.
     pub struct CyclesInput {
         turn: Turn = value,
     }

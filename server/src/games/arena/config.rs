@@ -109,7 +109,7 @@ impl Wall {
 }
 
 /// Parses and validates `game.toml`; `file` names it in errors.
-pub fn parse_game(file: &str, text: &str) -> Result<ArenaConfig, AssetError> {
+pub(crate) fn parse_game(file: &str, text: &str) -> Result<ArenaConfig, AssetError> {
     let game: ArenaConfig = parse(file, text)?;
     let invalid = |field: &str, message: &str| AssetError::Invalid {
         file: file.to_string(),
@@ -162,7 +162,7 @@ pub fn parse_game(file: &str, text: &str) -> Result<ArenaConfig, AssetError> {
 }
 
 /// Parses and validates a map; `file` names it in errors.
-pub fn parse_map(file: &str, text: &str) -> Result<MapDef, AssetError> {
+pub(crate) fn parse_map(file: &str, text: &str) -> Result<MapDef, AssetError> {
     let map: MapDef = parse(file, text)?;
     let invalid = |field: String, message: String| AssetError::Invalid {
         file: file.to_string(),

@@ -6,9 +6,11 @@ use super::config::{
     ArenaConfig, MapDef, OrbTuning, PlayerTuning, Point, ScoringTuning, Wall, WeaponTuning,
     parse_game, parse_map,
 };
-use shared::protocol::buttons;
-use shared::world::flags;
-use shared::{EntityKind, EntityState, Event, Tick};
+use shared::Tick;
+use shared::games::arena::{
+    ArenaEntity as EntityState, ArenaEvent as Event, ArenaInput as PlayerInput,
+    ArenaKind as EntityKind, buttons, flags,
+};
 
 use super::*;
 
@@ -85,7 +87,11 @@ fn state(sim: &Arena, player_id: u32) -> EntityState {
     let id = sim
         .player_net_id(player_id)
         .expect("player is in the match");
-    *sim.snapshot().get(id).expect("player is in the snapshot")
+    sim.snapshot()
+        .entities::<EntityState>()
+        .find(|(i, _)| *i == id)
+        .map(|(_, e)| e)
+        .expect("player is in the snapshot")
 }
 
 fn input(buttons: u8, move_dir: u8, aim: u16) -> PlayerInput {
@@ -98,8 +104,7 @@ fn input(buttons: u8, move_dir: u8, aim: u16) -> PlayerInput {
 
 fn count(world: &World, kind: EntityKind) -> usize {
     world
-        .entities()
-        .iter()
+        .entities::<EntityState>()
         .filter(|(_, e)| e.kind == kind)
         .count()
 }
@@ -511,7 +516,7 @@ fn the_snapshot_shows_every_entity_sorted_by_id() {
     let world = sim.snapshot();
     assert_eq!(world.len(), 4, "two players, an orb, a projectile");
     assert!(
-        world.entities().windows(2).all(|w| w[0].0 < w[1].0),
+        world.ids().windows(2).all(|w| w[0] < w[1]),
         "sorted by NetId"
     );
     let p1 = state(&sim, 1);
@@ -521,8 +526,7 @@ fn the_snapshot_shows_every_entity_sorted_by_id() {
         "player fields"
     );
     let projectile = world
-        .entities()
-        .iter()
+        .entities::<EntityState>()
         .find(|(_, e)| e.kind == EntityKind::Projectile)
         .expect("projectile in the snapshot")
         .1;
@@ -540,7 +544,7 @@ enum Action {
 }
 
 /// A pseudo-random session: 6 player ids joining and leaving, present players sending a new
-/// input every 8 ticks or so (raw bytes, so unknown bits and bad directions occur too).
+/// input every 8 ticks or so (any value the declaration admits).
 fn input_log(ticks: u32) -> Vec<Vec<Action>> {
     let mut rng = ChaCha8Rng::seed_from_u64(0x7100_57ab);
     let mut present = [false; 6];
@@ -564,8 +568,8 @@ fn input_log(ticks: u32) -> Vec<Vec<Action>> {
                 }
                 if *here && (toggle || rng.random_ratio(1, 8)) {
                     let raw = PlayerInput {
-                        buttons: rng.random(),
-                        move_dir: rng.random_range(0..=10),
+                        buttons: rng.random_range(0..=buttons::ALL),
+                        move_dir: rng.random_range(0..=8),
                         aim: rng.random(),
                     };
                     actions.push(Action::Input(id, raw));
@@ -691,10 +695,10 @@ fn a_full_arena_match_keeps_players_out_of_walls_and_ends() {
             .drain_events()
             .filter(|e| matches!(e, Event::Kill { .. }))
             .count();
-        for (_, e) in sim.snapshot().entities() {
+        for (_, e) in sim.snapshot().entities::<EntityState>() {
             if e.kind == EntityKind::Player {
                 assert!(
-                    !sim.arena.blocks((e.x, e.y), sim.tuning.player_radius),
+                    !sim.walls.blocks((e.x, e.y), sim.tuning.player_radius),
                     "player {} overlaps a wall or leaves the arena at tick {}: ({}, {})",
                     e.owner,
                     sim.tick(),
@@ -723,9 +727,8 @@ fn bench_map_drones_all_move_every_tick() {
     sim.step();
     let after = sim.snapshot();
     let moved = before
-        .entities()
-        .iter()
-        .zip(after.entities())
+        .entities::<EntityState>()
+        .zip(after.entities::<EntityState>())
         .filter(|((_, a), (_, b))| a.kind == EntityKind::Drone && (a.x, a.y) != (b.x, b.y))
         .count();
     assert_eq!(moved, 100, "every drone moved");

@@ -17,8 +17,10 @@
 //!   changes nothing.
 //! - **Leave**: the cycle and its trail disappear at once; the player's stats stay in the results
 //!   (and continue if the same id joins again).
-//! - **Input**: a turn is remembered and made at the cycle's next move, once; a later input
-//!   before that move replaces it (`Straight` cancels it). Input while the cycle waits to respawn,
+//! - **Input**: a turn is remembered and made at the cycle's next move, once; a later turn
+//!   before that move replaces it. `Straight` leaves a pending turn alone: clients send one input
+//!   per tick and the cycle moves every few ticks, so "no turn this tick" must not undo a turn
+//!   pressed a tick earlier. Input while the cycle waits to respawn,
 //!   or from a player not seated, is ignored: a respawned cycle starts with no pending turn.
 //! - **Step**: the tick advances. On every tick that is a multiple of `move_every_ticks`, all
 //!   living cycles move at once, in four phases:
@@ -344,7 +346,7 @@ impl Game for Cycles {
             .cycle
             .and_then(|k| self.entities.get(k))
             .is_some_and(|c| c.alive);
-        if alive {
+        if alive && input.turn != Turn::Straight {
             seat.pending = input.turn;
         }
     }
