@@ -92,3 +92,31 @@ impl<G: Game> AnyGame for Running<G> {
         self.game.state_hash()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::game::GameSet;
+
+    #[test]
+    fn inputs_the_declaration_does_not_admit_never_reach_the_game() {
+        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+        let games = GameSet::shipped().load(&assets).expect("shipped assets");
+        let mut game = games.start("arena", "arena", 1).expect("the arena map");
+        let who = JoinInfo {
+            account_id: 1,
+            username: "a",
+        };
+        game.join(1, &who).expect("seated");
+        let values = |v: &[i32]| InputValues::new(v).expect("few values");
+        assert!(
+            !game.input(1, &values(&[0xFF, 200, 0])),
+            "buttons and direction out of range"
+        );
+        assert!(!game.input(1, &values(&[0, 1])), "a field missing");
+        assert!(!game.input(1, &values(&[0, 1, 0, 0])), "a field too many");
+        assert!(game.input(1, &values(&[1, 8, 65_535])), "the extremes are valid");
+    }
+}
