@@ -90,7 +90,9 @@ mod tests {
 
     #[test]
     fn the_shipped_games_load() {
-        let games = GameSet::shipped().load(&shipped()).expect("shipped assets load");
+        let games = GameSet::shipped()
+            .load(&shipped())
+            .expect("shipped assets load");
         let arena = games.get("arena").expect("arena");
         assert!(arena.map("arena").is_some(), "arena map present");
         assert!(arena.map("bench").is_some(), "bench map kept");

@@ -156,10 +156,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     } else {
         config.leaderboards.clone()
     };
-    let served: Vec<(&str, &[&str])> = games
-        .iter()
-        .map(|g| (g.name(), g.protocol.stats))
-        .collect();
+    let served: Vec<(&str, &[&str])> = games.iter().map(|g| (g.name(), g.protocol.stats)).collect();
     let source = config
         .config_file
         .as_ref()

@@ -49,7 +49,9 @@ mod tests {
     fn a_parse_error_names_the_file_and_the_key() {
         let ok = parse_toml::<Probe>("probe.toml", "size = 3").expect("valid");
         assert_eq!(ok.size, 3, "parsed");
-        let err = parse_toml::<Probe>("probe.toml", "sise = 3").unwrap_err().to_string();
+        let err = parse_toml::<Probe>("probe.toml", "sise = 3")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("probe.toml") && err.contains("sise"), "{err}");
     }
 }

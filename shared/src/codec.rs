@@ -106,10 +106,10 @@ mod tests {
     use super::*;
     use crate::delta::{diff, diff_predicted};
     use crate::protocol::*;
+    use crate::schema::InputValues;
     use crate::testing::{arb_world_pair, arb_world_triple, world_with};
     use crate::tick::Tick;
     use crate::world::World;
-    use crate::schema::InputValues;
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -172,15 +172,15 @@ mod tests {
             any::<i64>(),
             vec((".{0,8}", any::<i64>()), 0..4),
         )
-            .prop_map(|(player_id, account_id, username, score, stats)| {
-                PlayerResult {
+            .prop_map(
+                |(player_id, account_id, username, score, stats)| PlayerResult {
                     player_id,
                     account_id,
                     username,
                     score,
                     stats,
-                }
-            })
+                },
+            )
     }
 
     fn arb_server_message() -> impl Strategy<Value = ServerMessage> {

@@ -24,6 +24,6 @@ pub use delta::{
     Delta, DeltaError, Entry, Prediction, apply, apply_predicted, diff, diff_predicted, keyframe,
 };
 pub use protocol::*;
-pub use tick::Tick;
 pub use schema::{GameProtocol, InputValues, NetEvent, Replicated, Scalar, Schema};
+pub use tick::Tick;
 pub use world::{NetId, World};

@@ -140,9 +140,17 @@ pub struct TimedEvent {
 pub enum Event {
     /// An event of the match's game: its declared kind and fields
     /// ([`crate::schema::NetEvent`]).
-    Game { kind: u16, values: Vec<i32> },
-    PlayerJoined { player: u32, name: String },
-    PlayerLeft { player: u32 },
+    Game {
+        kind: u16,
+        values: Vec<i32>,
+    },
+    PlayerJoined {
+        player: u32,
+        name: String,
+    },
+    PlayerLeft {
+        player: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]

@@ -708,7 +708,11 @@ mod tests {
         let f = Probe::SCHEMA.fields;
         assert_eq!(f[0].encoding, Encoding::Predicted, "x predicted");
         assert_eq!(f[1].encoding, Encoding::Diff, "diff is the default");
-        assert_eq!((f[2].min, f[2].max), (2, 5), "an enum's range is its values");
+        assert_eq!(
+            (f[2].min, f[2].max),
+            (2, 5),
+            "an enum's range is its values"
+        );
         assert_eq!((f[3].min, f[3].max), (1, 9), "a declared range");
         assert_eq!((f[5].min, f[5].max), (0, i64::from(u32::MAX)), "u32");
     }
@@ -721,7 +725,11 @@ mod tests {
             Some(e),
             "round trip"
         );
-        assert_eq!(ProbeEvent::from_wire(7, &[]), Some(ProbeEvent::Quiet {}), "empty");
+        assert_eq!(
+            ProbeEvent::from_wire(7, &[]),
+            Some(ProbeEvent::Quiet {}),
+            "empty"
+        );
         assert_eq!(ProbeEvent::from_wire(4, &[]), None, "unknown kind");
         assert_eq!(ProbeEvent::from_wire(3, &[1]), None, "missing value");
         assert_eq!(ProbeEvent::from_wire(3, &[1, 40_000]), None, "i16 range");
@@ -750,10 +758,7 @@ mod tests {
             stats: &["misses"],
             ..A
         };
-        let c = GameProtocol {
-            name: "other",
-            ..A
-        };
+        let c = GameProtocol { name: "other", ..A };
         assert_eq!(A.hash(), A.hash(), "stable");
         assert_ne!(A.hash(), b.hash(), "stats are part of it");
         assert_ne!(A.hash(), c.hash(), "the name is part of it");

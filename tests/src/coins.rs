@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
-use server::game::{
-    Events, Game, GameConfig, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter,
-};
+use server::game::{Events, Game, GameConfig, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter};
 use shared::assets::{AssetError, parse_toml};
 use shared::schema::{GameProtocol, NetEvent, Replicated};
 use slotmap::SlotMap;

@@ -123,11 +123,11 @@ pub fn assets_dir() -> PathBuf {
 }
 
 /// The shipped assets, or a copy in `data_dir` with `arena/game.toml` edited and files added.
-fn custom_assets(
-    data_dir: &std::path::Path,
-    options: &Options,
-) -> anyhow::Result<PathBuf> {
-    if options.game_edits.is_empty() && options.extra_maps.is_empty() && options.extra_assets.is_empty() {
+fn custom_assets(data_dir: &std::path::Path, options: &Options) -> anyhow::Result<PathBuf> {
+    if options.game_edits.is_empty()
+        && options.extra_maps.is_empty()
+        && options.extra_assets.is_empty()
+    {
         return Ok(assets_dir());
     }
     let dir = data_dir.join("assets");

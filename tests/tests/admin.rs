@@ -144,7 +144,8 @@ impl Client {
     /// Takes a ticket for `match_id` as `token` and joins.
     async fn join(srv: &TestServer, token: &str, match_id: &str) -> anyhow::Result<Client> {
         let (ticket, url) = srv.ticket(token, match_id).await?;
-        let (mut session, welcome) = Session::join(&url, &ticket, &shared::games::arena::PROTOCOL, true).await?;
+        let (mut session, welcome) =
+            Session::join(&url, &ticket, &shared::games::arena::PROTOCOL, true).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
@@ -153,7 +154,11 @@ impl Client {
                         let closed = matches!(event, SessionEvent::Closed { .. });
                         if matches!(event, SessionEvent::Snapshot(_)) {
                             // A send into a closing socket is not what the tests look at.
-                            let _ = session.send_input(shared::InputValues::of(&shared::games::arena::ArenaInput::IDLE)).await;
+                            let _ = session
+                                .send_input(shared::InputValues::of(
+                                    &shared::games::arena::ArenaInput::IDLE,
+                                ))
+                                .await;
                         }
                         if tx.send(event).is_err() || closed {
                             return;
@@ -981,7 +986,13 @@ async fn live_matches_and_stats_describe_this_node() -> anyhow::Result<()> {
     assert!(stats["uptime_s"].is_u64(), "uptime: {stats}");
     let tick = &stats["tick"];
     assert_eq!(
-        tick["rate"], srv.server.state.games.get("arena").expect("arena").tick_rate,
+        tick["rate"],
+        srv.server
+            .state
+            .games
+            .get("arena")
+            .expect("arena")
+            .tick_rate,
         "tick rate: {stats}"
     );
     assert!(

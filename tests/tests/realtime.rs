@@ -127,7 +127,8 @@ async fn whole_match(rate: u16, seconds: f32) -> anyhow::Result<()> {
                         // The server may close right after the last tick; the close that follows
                         // is what the test checks, so a send into a closing socket is not an error.
                         let _ = session
-                            .send_input(arena_input(fire, dir, (s.applied.tick.0 * 700) as u16)).await;
+                            .send_input(arena_input(fire, dir, (s.applied.tick.0 * 700) as u16))
+                            .await;
                     }
                     SessionEvent::MatchEnd(r) => results = Some(r),
                     SessionEvent::Closed { code, reason } => break (code, reason),
@@ -311,8 +312,9 @@ async fn handshake_refusals_close_with_a_code_and_reason() -> anyhow::Result<()>
         close::INVALID_RECONNECT,
         "forged reconnect token: {reason}"
     );
-    let (code, reason) =
-        refused(Session::resume(&url, "m_nope.forged", Detached::new(&arena::PROTOCOL), true).await);
+    let (code, reason) = refused(
+        Session::resume(&url, "m_nope.forged", Detached::new(&arena::PROTOCOL), true).await,
+    );
     assert_eq!(
         code,
         close::INVALID_RECONNECT,
@@ -595,8 +597,13 @@ async fn a_resumed_client_is_not_kicked_by_its_old_connection() -> anyhow::Resul
     let (mut old, welcome) = join(&srv, &token, &match_id).await?;
     next_snapshot(&mut old).await?;
     let url = format!("wss://{}/v1/realtime", srv.server.addr);
-    let (mut new, again) =
-        Session::resume(&url, &welcome.reconnect_token, Detached::new(&arena::PROTOCOL), true).await?;
+    let (mut new, again) = Session::resume(
+        &url,
+        &welcome.reconnect_token,
+        Detached::new(&arena::PROTOCOL),
+        true,
+    )
+    .await?;
     assert_eq!(again.player_id, welcome.player_id, "same player");
     // The old connection is told it was replaced; it then goes silent past the idle timeout.
     let code = loop {
@@ -682,7 +689,14 @@ async fn a_forged_reconnect_token_does_not_hold_a_seat_and_grace_releases_seats(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    match Session::resume(&url, &welcome.reconnect_token, Detached::new(&arena::PROTOCOL), true).await {
+    match Session::resume(
+        &url,
+        &welcome.reconnect_token,
+        Detached::new(&arena::PROTOCOL),
+        true,
+    )
+    .await
+    {
         Err(JoinError::Refused { code, .. }) => {
             assert_eq!(code, close::INVALID_RECONNECT, "expired seat cannot resume")
         }

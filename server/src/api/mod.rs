@@ -58,7 +58,7 @@ pub struct Shared {
     pub leaderboards: Arc<Leaderboards>,
     pub metrics: Metrics,
     /// What realtime sessions use (they get only that, not this whole state).
-    pub realtime: Realtime,
+    pub(crate) realtime: Realtime,
 }
 
 impl axum::extract::FromRef<AppState> for Realtime {

@@ -133,7 +133,8 @@ impl GameSet {
 
 fn load<G: Game>(assets: &Path) -> Result<Arc<dyn GameEntry>, AssetsError> {
     let protocol = G::PROTOCOL;
-    let declared = std::ptr::eq(protocol.entity, G::Entity::SCHEMA) || protocol.entity == G::Entity::SCHEMA;
+    let declared =
+        std::ptr::eq(protocol.entity, G::Entity::SCHEMA) || protocol.entity == G::Entity::SCHEMA;
     let declared = declared
         && (std::ptr::eq(protocol.input, G::Input::SCHEMA) || protocol.input == G::Input::SCHEMA)
         && (std::ptr::eq(protocol.events, G::Event::SCHEMA) || protocol.events == G::Event::SCHEMA);

@@ -117,6 +117,9 @@ mod tests {
         );
         assert!(!game.input(1, &values(&[0, 1])), "a field missing");
         assert!(!game.input(1, &values(&[0, 1, 0, 0])), "a field too many");
-        assert!(game.input(1, &values(&[1, 8, 65_535])), "the extremes are valid");
+        assert!(
+            game.input(1, &values(&[1, 8, 65_535])),
+            "the extremes are valid"
+        );
     }
 }

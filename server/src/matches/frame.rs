@@ -326,9 +326,17 @@ mod tests {
         let older_base = frame(2, 0);
         let delta = decode(current.body(Some(&older_base), None, &metrics));
         let ages: Vec<u16> = delta.events.iter().map(|e| e.ago).collect();
-        assert_eq!(ages, vec![3, 2, 0], "a client two ticks further back gets three");
+        assert_eq!(
+            ages,
+            vec![3, 2, 0],
+            "a client two ticks further back gets three"
+        );
         let key = decode(current.body(None, None, &metrics));
-        assert_eq!(key.events.len(), 1, "a keyframe carries its own tick's events");
+        assert_eq!(
+            key.events.len(),
+            1,
+            "a keyframe carries its own tick's events"
+        );
     }
 
     #[test]

@@ -165,10 +165,6 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    pub fn is_closing(&self) -> bool {
-        self.state().close.is_some()
-    }
-
     /// Waits until there is something to take, then takes all of it.
     pub async fn next_batch(&self) -> Batch {
         loop {

@@ -22,17 +22,17 @@ use crate::store::Store;
 static START: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// Microseconds on this process's monotonic clock, for ping round trips.
-pub fn monotonic_us() -> u64 {
+pub(crate) fn monotonic_us() -> u64 {
     START.elapsed().as_micros() as u64
 }
 
 /// What realtime sessions use: not the whole REST state, so `net` does not depend on `api`.
 /// Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Realtime(Arc<RealtimeParts>);
+pub(crate) struct Realtime(Arc<RealtimeParts>);
 
 #[derive(Debug)]
-pub struct RealtimeParts {
+pub(crate) struct RealtimeParts {
     pub store: Store,
     pub registry: Registry,
     pub metrics: Metrics,
@@ -43,7 +43,7 @@ pub struct RealtimeParts {
 }
 
 impl Realtime {
-    pub fn new(parts: RealtimeParts) -> Realtime {
+    pub(crate) fn new(parts: RealtimeParts) -> Realtime {
         Realtime(Arc::new(parts))
     }
 }
@@ -66,7 +66,7 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
 #[utoipa::path(get, path = "/v1/realtime", tag = "realtime",
     responses((status = 101, description = "switching to the WebSocket protocol"),
         (status = 426, description = "not a WebSocket upgrade", body = crate::api::error::ErrorBody)))]
-pub async fn realtime(State(state): State<Realtime>, mut req: Request) -> Response {
+pub(crate) async fn realtime(State(state): State<Realtime>, mut req: Request) -> Response {
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
         return refuse(
             StatusCode::UPGRADE_REQUIRED,

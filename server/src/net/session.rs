@@ -12,10 +12,10 @@ use tokio::io::{BufWriter, ReadHalf, WriteHalf};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::Realtime;
 use super::inbound::{Inbound, InboundError, InboundReader};
 use super::monotonic_us;
 use super::writer::Writer;
-use super::Realtime;
 use crate::matches::outbox::Control;
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
@@ -393,7 +393,10 @@ async fn read_loop(
                     state.metrics.clients_dropped.inc();
                     outbox.close(
                         close::INVALID_INPUT,
-                        format!("input values out of the ranges {} declares", handle.protocol.name),
+                        format!(
+                            "input values out of the ranges {} declares",
+                            handle.protocol.name
+                        ),
                     );
                     return false;
                 }

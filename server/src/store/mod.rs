@@ -42,7 +42,6 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -78,7 +77,7 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool })
     }
 
     /// The SQLite URL for a database file in `data_dir`, created if missing.
@@ -87,10 +86,6 @@ impl Store {
             "sqlite://{}?mode=rwc",
             data_dir.join("tickwire.db").display()
         )
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Whether the database answers (for `/readyz`).

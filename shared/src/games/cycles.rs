@@ -114,7 +114,11 @@ mod tests {
         assert_eq!(Heading::East.turned(Turn::Right), Heading::South, "right");
         assert_eq!(Heading::East.turned(Turn::Left), Heading::North, "left");
         assert_eq!(Heading::North.turned(Turn::Right), Heading::East, "wraps");
-        assert_eq!(Heading::West.turned(Turn::Straight), Heading::West, "straight");
+        assert_eq!(
+            Heading::West.turned(Turn::Straight),
+            Heading::West,
+            "straight"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::game::GameConfig;
 /// `assets/arena/game.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ArenaConfig {
+pub(crate) struct ArenaConfig {
     /// Simulation ticks per second (10..=128).
     pub tick_rate: u16,
     /// Length of a match in seconds.
@@ -32,7 +32,7 @@ pub struct ArenaConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlayerTuning {
+pub(crate) struct PlayerTuning {
     pub speed: f32,
     pub radius: f32,
     pub max_health: u16,
@@ -43,7 +43,7 @@ pub struct PlayerTuning {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WeaponTuning {
+pub(crate) struct WeaponTuning {
     pub fire_cooldown_s: f32,
     pub projectile_speed: f32,
     pub projectile_radius: f32,
@@ -53,7 +53,7 @@ pub struct WeaponTuning {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OrbTuning {
+pub(crate) struct OrbTuning {
     pub radius: f32,
     pub points: u16,
     /// Seconds before a spawner makes a new orb after its orb is taken.
@@ -62,14 +62,14 @@ pub struct OrbTuning {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScoringTuning {
+pub(crate) struct ScoringTuning {
     pub kill_points: u16,
 }
 
 /// A map file under `assets/arena/maps/`; its name is the file's stem.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MapDef {
+pub(crate) struct MapDef {
     pub width: f32,
     pub height: f32,
     #[serde(default)]
@@ -88,7 +88,7 @@ pub struct MapDef {
 /// An axis-aligned wall: `x`, `y` is the top-left corner.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Wall {
+pub(crate) struct Wall {
     pub x: f32,
     pub y: f32,
     pub w: f32,
@@ -97,7 +97,7 @@ pub struct Wall {
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Point {
+pub(crate) struct Point {
     pub x: f32,
     pub y: f32,
 }

@@ -8,8 +8,8 @@ use std::f64::consts::TAU;
 use shared::Tick;
 use shared::quant::POS_SCALE;
 
-use super::walls::Vec2;
 use super::trig::sin_cos;
+use super::walls::Vec2;
 
 /// Where drone `index` of `count` is at `tick`, in fixed point, around `centre` (world units).
 pub(crate) fn drone_position(centre: (f64, f64), index: u32, count: u32, tick: Tick) -> Vec2 {

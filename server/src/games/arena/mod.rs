@@ -38,8 +38,8 @@ use trig::aim_vector;
 use tuning::Tuning;
 use walls::{Vec2, Walls, circles_touch, part};
 
-pub use config::{ArenaConfig, MapDef};
-pub use roster::PlayerScore;
+pub(crate) use config::{ArenaConfig, MapDef};
+pub(crate) use roster::PlayerScore;
 
 /// One match's world and rules.
 ///
@@ -63,7 +63,7 @@ pub use roster::PlayerScore;
 /// a new projectile starts at its owner's centre); projectiles (movement, walls and bounds, hits,
 /// lifetime); orbs (pickups, spawner timers).
 #[derive(Debug, Clone)]
-pub struct Arena {
+pub(crate) struct Arena {
     tuning: Tuning,
     walls: Walls,
     /// Spawn points in fixed point; never empty.
@@ -112,7 +112,7 @@ impl Arena {
     ///
     /// # Panics
     /// If the map has no spawn point (`parse_map` refuses such maps).
-    pub fn new(game: &ArenaConfig, map: &MapDef, seed: u64) -> Arena {
+    pub(crate) fn new(game: &ArenaConfig, map: &MapDef, seed: u64) -> Arena {
         assert!(!map.spawns.is_empty(), "a map without a spawn point");
         let tuning = Tuning::new(game);
         let walls = Walls::new(map);
@@ -174,7 +174,7 @@ impl Arena {
     /// Puts a player into the arena at a random spawn point, with full health. A player that left
     /// and comes back keeps its score; adding a player already in the match does nothing. Player
     /// ids should be non-zero (owner 0 means "nobody" on the wire).
-    pub fn add_player(&mut self, player_id: u32) {
+    pub(crate) fn add_player(&mut self, player_id: u32) {
         if self.has_player(player_id) {
             return;
         }
@@ -190,7 +190,7 @@ impl Arena {
     }
 
     /// Takes a player out of the arena. Its projectiles fly on; its score stays in the results.
-    pub fn remove_player(&mut self, player_id: u32) {
+    pub(crate) fn remove_player(&mut self, player_id: u32) {
         if let Some(key) = self
             .roster
             .get_mut(&player_id)
@@ -201,19 +201,20 @@ impl Arena {
     }
 
     /// Whether the player is in the arena now.
-    pub fn has_player(&self, player_id: u32) -> bool {
+    pub(crate) fn has_player(&self, player_id: u32) -> bool {
         self.player_key(player_id).is_some()
     }
 
     /// The network id of the player's entity, while it is in the arena.
-    pub fn player_net_id(&self, player_id: u32) -> Option<NetId> {
+    #[cfg(test)]
+    pub(crate) fn player_net_id(&self, player_id: u32) -> Option<NetId> {
         self.player_key(player_id).map(net_id)
     }
 
     /// Sets the input the player's next steps apply (see the type's doc); input for a player not
     /// in the arena is ignored. Its values are in their declared ranges (the server checks them
     /// on arrival).
-    pub fn handle_input(&mut self, player_id: u32, input: ArenaInput) {
+    pub(crate) fn handle_input(&mut self, player_id: u32, input: ArenaInput) {
         let Some(key) = self.player_key(player_id) else {
             return;
         };
@@ -228,7 +229,7 @@ impl Arena {
 
     /// Advances one tick (the first step simulates tick 1). Does nothing once the match is over.
     /// Events from the previous step that were not drained are dropped.
-    pub fn step(&mut self) {
+    pub(crate) fn step(&mut self) {
         if self.is_over() {
             return;
         }
@@ -242,27 +243,29 @@ impl Arena {
     }
 
     /// The tick last simulated; [`Tick::ZERO`] before the first step.
-    pub fn tick(&self) -> Tick {
+    #[cfg(test)]
+    pub(crate) fn tick(&self) -> Tick {
         self.tick
     }
 
     /// Whether the match has run its full length.
-    pub fn is_over(&self) -> bool {
+    pub(crate) fn is_over(&self) -> bool {
         self.tick.0 >= self.tuning.match_ticks
     }
 
     /// Steps left until the match is over.
-    pub fn ticks_remaining(&self) -> u32 {
+    pub(crate) fn ticks_remaining(&self) -> u32 {
         self.tuning.match_ticks.saturating_sub(self.tick.0)
     }
 
     /// This tick's events (kills, pickups, respawns), in the order they happened.
-    pub fn drain_events(&mut self) -> std::vec::Drain<'_, ArenaEvent> {
+    #[cfg(test)]
+    pub(crate) fn drain_events(&mut self) -> std::vec::Drain<'_, ArenaEvent> {
         self.events.drain(..)
     }
 
     /// The networked view of every entity, sorted by [`NetId`].
-    pub fn snapshot(&self) -> World {
+    pub(crate) fn snapshot(&self) -> World {
         let mut world = World::with_capacity(ArenaEntity::SCHEMA, self.entities.len());
         for (id, state) in self.states() {
             // A slotmap iterates by ascending slot index with one live version per slot, so
@@ -286,7 +289,7 @@ impl Arena {
     /// A hash of the whole simulation state: the snapshot's [`shared::checksum`] plus the hidden
     /// state (tick, cooldowns, held inputs, velocities, timers, scores of departed players and the
     /// random generator's position). Equal for equal seeds and equal input histories.
-    pub fn state_hash(&self) -> u64 {
+    pub(crate) fn state_hash(&self) -> u64 {
         let mut d = Digest::new();
         d.u64(shared::checksum(&self.snapshot()))
             .u32(self.tick.0)
@@ -324,7 +327,7 @@ impl Arena {
     }
 
     /// Every player who was in the match (including those who left), sorted by player id.
-    pub fn results(&self) -> Vec<PlayerScore> {
+    pub(crate) fn results(&self) -> Vec<PlayerScore> {
         self.roster.values().map(|s| s.score).collect()
     }
 

@@ -5,7 +5,7 @@ use super::entity::EntityKey;
 
 /// One player's result line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlayerScore {
+pub(crate) struct PlayerScore {
     pub player_id: u32,
     /// Kill points plus orb points.
     pub score: i32,

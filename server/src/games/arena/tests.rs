@@ -1,11 +1,11 @@
 //! Behaviour of the whole simulation, driven through its public API (plus placing players by hand).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use super::config::{
     ArenaConfig, MapDef, OrbTuning, PlayerTuning, Point, ScoringTuning, Wall, WeaponTuning,
     parse_game, parse_map,
 };
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use shared::Tick;
 use shared::games::arena::{
     ArenaEntity as EntityState, ArenaEvent as Event, ArenaInput as PlayerInput,

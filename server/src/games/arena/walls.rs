@@ -182,8 +182,8 @@ pub(crate) fn circles_touch(a: Vec2, ra: i32, b: Vec2, rb: i32) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::config::Wall;
+    use super::*;
 
     fn arena() -> Walls {
         Walls::new(&MapDef {

@@ -20,7 +20,7 @@ const SEATS: std::ops::RangeInclusive<u16> = 2..=8;
 /// `assets/cycles/game.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CyclesConfig {
+pub(crate) struct CyclesConfig {
     /// Simulation ticks per second (10..=128).
     pub tick_rate: u16,
     /// Length of a match in seconds.
@@ -45,7 +45,7 @@ pub struct CyclesConfig {
 /// top-left corner, x grows east and y south.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CyclesMap {
+pub(crate) struct CyclesMap {
     /// Cells across (8..=256).
     pub width: u16,
     /// Cells down (8..=256).
@@ -62,7 +62,7 @@ pub struct CyclesMap {
 /// A block of wall cells: `x`, `y` is the top-left cell, `w` × `h` cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rect {
+pub(crate) struct Rect {
     pub x: u16,
     pub y: u16,
     pub w: u16,
@@ -72,7 +72,7 @@ pub struct Rect {
 /// Where a cycle starts, and where it heads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Spawn {
+pub(crate) struct Spawn {
     pub x: u16,
     pub y: u16,
     pub heading: Facing,

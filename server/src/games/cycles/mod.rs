@@ -73,7 +73,7 @@ use grid::{Cell, Grid};
 use roster::Seat;
 use rules::Rules;
 
-pub use config::{CyclesConfig, CyclesMap, Facing, Rect, Spawn};
+pub(crate) use config::{CyclesConfig, CyclesMap, Spawn};
 
 slotmap::new_key_type! {
     /// A slot in the match's entity map.
@@ -83,7 +83,7 @@ slotmap::new_key_type! {
 /// One cycles match: its grid, its entities and its players. See the module doc for the rules
 /// and [`Game`] for the call order.
 #[derive(Debug, Clone)]
-pub struct Cycles {
+pub(crate) struct Cycles {
     rules: Rules,
     spawns: Vec<Spawn>,
     grid: Grid,
@@ -112,7 +112,8 @@ struct Move {
 
 impl Cycles {
     /// Ticks simulated so far.
-    pub fn tick(&self) -> Tick {
+    #[cfg(test)]
+    pub(crate) fn tick(&self) -> Tick {
         self.tick
     }
 

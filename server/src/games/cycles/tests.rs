@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shared::games::cycles::{CyclesEvent, CyclesKind, Heading, Turn};
 
+use super::config::{Facing, Rect};
 use super::*;
 use crate::game::GameConfig;
 
