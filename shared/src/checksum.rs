@@ -3,7 +3,6 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::schema::MAX_FIELDS;
 use crate::world::World;
 
 /// XXH3-64 over a fixed little-endian layout of every entity (index, version, then every field
@@ -12,15 +11,26 @@ use crate::world::World;
 pub fn checksum(world: &World) -> u64 {
     let mut hasher = Xxh3::new();
     hasher.update(&(world.len() as u32).to_le_bytes());
-    let mut buf = [0u8; 8 + 4 * MAX_FIELDS];
+    // Entities are laid out into a block that is hashed when full: one `update` per entity
+    // costs more than the hashing itself.
+    const BLOCK: usize = 4096;
+    let mut buf = [0u8; BLOCK];
+    let mut used = 0;
     for (id, row) in world.iter() {
-        buf[0..4].copy_from_slice(&id.index.to_le_bytes());
-        buf[4..8].copy_from_slice(&id.version.to_le_bytes());
-        for (k, v) in row.iter().enumerate() {
-            buf[8 + 4 * k..12 + 4 * k].copy_from_slice(&v.to_le_bytes());
+        let size = 8 + 4 * row.len();
+        if used + size > BLOCK {
+            hasher.update(&buf[..used]);
+            used = 0;
         }
-        hasher.update(&buf[..8 + 4 * row.len()]);
+        let entity = &mut buf[used..used + size];
+        entity[0..4].copy_from_slice(&id.index.to_le_bytes());
+        entity[4..8].copy_from_slice(&id.version.to_le_bytes());
+        for (slot, v) in entity[8..].chunks_exact_mut(4).zip(row) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        used += size;
     }
+    hasher.update(&buf[..used]);
     // Ties the layout to the declaration: a field added, renamed or re-ranged changes every
     // checksum instead of silently leaving the new field unchecked.
     hasher.update(&world.schema().fingerprint().to_le_bytes());

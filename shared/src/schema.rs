@@ -27,18 +27,18 @@ pub enum FieldType {
     I32,
 }
 
+/// Width and signedness by [`FieldType`] discriminant: table lookups keep the per-field
+/// arithmetic of the delta engine free of jump tables.
+const BITS: [u32; 7] = [1, 8, 16, 32, 8, 16, 32];
+const SIGNED: [bool; 7] = [false, false, false, false, true, true, true];
+
 impl FieldType {
     pub const fn bits(self) -> u32 {
-        match self {
-            FieldType::Bool => 1,
-            FieldType::U8 | FieldType::I8 => 8,
-            FieldType::U16 | FieldType::I16 => 16,
-            FieldType::U32 | FieldType::I32 => 32,
-        }
+        BITS[self as usize]
     }
 
     pub const fn signed(self) -> bool {
-        matches!(self, FieldType::I8 | FieldType::I16 | FieldType::I32)
+        SIGNED[self as usize]
     }
 
     /// The smallest value of the type.
@@ -60,55 +60,44 @@ impl FieldType {
     }
 
     /// The value a canonical wire `i32` stands for (a `u32` travels as its bits).
+    #[inline]
     pub const fn value(self, raw: i32) -> i64 {
-        match self {
-            FieldType::U32 => raw as u32 as i64,
-            _ => raw as i64,
+        if matches!(self, FieldType::U32) {
+            raw as u32 as i64
+        } else {
+            raw as i64
         }
     }
 
     /// Whether `raw` is the canonical wire form of some value of this type.
+    #[inline]
     pub const fn is_canonical(self, raw: i32) -> bool {
-        match self {
-            FieldType::U32 | FieldType::I32 => true,
-            _ => {
-                let v = raw as i64;
-                v >= self.min() && v <= self.max()
-            }
-        }
+        self.wrap(raw as i64) == raw
     }
 
-    /// Any integer wrapped into the type, in canonical wire form.
+    /// Any integer wrapped into the type, in canonical wire form: the low `bits` bits,
+    /// sign-extended for signed types (and for 32 bits, where a `u32` travels as its bits).
+    #[inline]
     pub const fn wrap(self, v: i64) -> i32 {
-        let bits = self.bits();
-        if bits == 32 {
-            return v as i32;
-        }
-        let low = v & ((1i64 << bits) - 1);
-        if self.signed() && low >= 1i64 << (bits - 1) {
-            (low - (1i64 << bits)) as i32
+        let shift = 64 - self.bits();
+        if self.signed() || self.bits() == 32 {
+            ((v << shift) >> shift) as i32
         } else {
-            low as i32
+            (((v as u64) << shift) >> shift) as i32
         }
     }
 
     /// The difference `new - old`, wrapped to the type's width and sign-extended, so an angle
     /// crossing zero differs by a small number.
+    #[inline]
     pub const fn diff(self, old: i32, new: i32) -> i32 {
-        let bits = self.bits();
+        let shift = 64 - self.bits();
         let d = (new as i64).wrapping_sub(old as i64);
-        if bits == 32 {
-            return d as i32;
-        }
-        let low = d & ((1i64 << bits) - 1);
-        if low >= 1i64 << (bits - 1) {
-            (low - (1i64 << bits)) as i32
-        } else {
-            low as i32
-        }
+        ((d << shift) >> shift) as i32
     }
 
     /// `old + diff`, wrapped into the type: the inverse of [`FieldType::diff`].
+    #[inline]
     pub const fn add(self, old: i32, diff: i32) -> i32 {
         self.wrap(old as i64 + diff as i64)
     }
@@ -179,6 +168,12 @@ impl Schema {
     /// Whether `row` has one admitted value per field.
     pub fn admits(&self, row: &[i32]) -> bool {
         row.len() == self.fields.len() && self.fields.iter().zip(row).all(|(f, v)| f.admits(*v))
+    }
+
+    /// Whether two schemas are the same declaration (the same static, or equal field by field:
+    /// a `const` may be placed at more than one address).
+    pub fn same(a: &Schema, b: &Schema) -> bool {
+        std::ptr::eq(a, b) || a == b
     }
 
     /// Whether any field is predicted linearly.
@@ -353,6 +348,12 @@ pub trait Replicated: Sized + Copy + PartialEq + std::fmt::Debug + Send + Sync +
     fn write_row(&self, row: &mut [i32]);
     /// Reads a row back; `None` unless every value is admitted by its field.
     fn read_row(row: &[i32]) -> Option<Self>;
+    /// Appends the row to a table of rows.
+    fn append_row(&self, table: &mut Vec<i32>) {
+        let start = table.len();
+        table.resize(start + Self::SCHEMA.len(), 0);
+        self.write_row(&mut table[start..]);
+    }
 }
 
 /// A declared event enum (see [`crate::net_events!`]).
@@ -415,6 +416,10 @@ macro_rules! replicated {
             fn write_row(&self, row: &mut [i32]) {
                 let values = [$( $crate::schema::Scalar::to_wire(self.$field) ),*];
                 row[..values.len()].copy_from_slice(&values);
+            }
+
+            fn append_row(&self, table: &mut Vec<i32>) {
+                table.extend_from_slice(&[$( $crate::schema::Scalar::to_wire(self.$field) ),*]);
             }
 
             fn read_row(row: &[i32]) -> Option<Self> {

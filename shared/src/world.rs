@@ -87,6 +87,11 @@ impl World {
         &self.values[at * n..(at + 1) * n]
     }
 
+    /// Every row back to back, in index order.
+    pub(crate) fn values(&self) -> &[i32] {
+        &self.values
+    }
+
     /// Every entity with its row, in index order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (NetId, &[i32])> + '_ {
         (0..self.len()).map(move |at| (self.ids[at], self.row(at)))
@@ -123,10 +128,16 @@ impl World {
 
     /// [`World::push`] of a declared entity.
     pub fn push_entity<T: Replicated>(&mut self, id: NetId, entity: &T) -> bool {
-        let mut row = [0i32; crate::schema::MAX_FIELDS];
-        let n = self.schema.len().min(row.len());
-        entity.write_row(&mut row[..n]);
-        self.push(id, &row[..n])
+        // The row length keeps the table sound; that `T` is this world's game is the caller's
+        // to know (comparing whole schemas per entity would cost more than the push).
+        if T::SCHEMA.len() != self.schema.len()
+            || self.ids.last().is_some_and(|l| l.index >= id.index)
+        {
+            return false;
+        }
+        entity.append_row(&mut self.values);
+        self.ids.push(id);
+        true
     }
 
     /// Appends without the checks of [`World::push`]; callers keep the invariants.

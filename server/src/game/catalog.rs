@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use shared::schema::{GameProtocol, NetEvent, Replicated};
+use shared::schema::{GameProtocol, NetEvent, Replicated, Schema};
 
 use super::erased::{AnyGame, Running};
 use super::{Game, GameConfig};
@@ -133,10 +133,8 @@ impl GameSet {
 
 fn load<G: Game>(assets: &Path) -> Result<Arc<dyn GameEntry>, AssetsError> {
     let protocol = G::PROTOCOL;
-    let declared =
-        std::ptr::eq(protocol.entity, G::Entity::SCHEMA) || protocol.entity == G::Entity::SCHEMA;
-    let declared = declared
-        && (std::ptr::eq(protocol.input, G::Input::SCHEMA) || protocol.input == G::Input::SCHEMA)
+    let declared = Schema::same(protocol.entity, G::Entity::SCHEMA)
+        && Schema::same(protocol.input, G::Input::SCHEMA)
         && (std::ptr::eq(protocol.events, G::Event::SCHEMA) || protocol.events == G::Event::SCHEMA);
     if !declared {
         return Err(AssetsError::Declaration(format!(

@@ -28,6 +28,8 @@ pub trait AnyGame: Send {
 pub(crate) struct Running<G: Game> {
     game: G,
     events: Events<G::Event>,
+    /// Entities in the last world shown: the next one is about as big.
+    last_world: std::cell::Cell<usize>,
 }
 
 impl<G: Game> Running<G> {
@@ -35,6 +37,7 @@ impl<G: Game> Running<G> {
         Running {
             game,
             events: Events::new(),
+            last_world: std::cell::Cell::new(0),
         }
     }
 }
@@ -71,9 +74,11 @@ impl<G: Game> AnyGame for Running<G> {
     }
 
     fn world(&self) -> World {
-        let mut out = WorldWriter::new();
+        let mut out = WorldWriter::with_capacity(self.last_world.get() + 8);
         self.game.world(&mut out);
-        out.finish()
+        let world = out.finish();
+        self.last_world.set(world.len());
+        world
     }
 
     fn is_over(&self) -> bool {

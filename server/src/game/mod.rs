@@ -133,18 +133,38 @@ impl<E> Default for Events<E> {
 /// slot replaces an earlier one.
 #[derive(Debug)]
 pub struct WorldWriter<T: Replicated> {
-    entries: Vec<(NetId, T)>,
+    /// Entities in strictly increasing slot order go straight into the world (the common case:
+    /// a slotmap iterated in order).
+    world: World,
+    /// Once one comes out of order, everything is collected here and sorted at the end.
+    unsorted: Option<Vec<(NetId, T)>>,
 }
 
 impl<T: Replicated> WorldWriter<T> {
     pub(crate) fn new() -> WorldWriter<T> {
+        WorldWriter::with_capacity(0)
+    }
+
+    /// A writer with room for `entities` (the size of the last world is a good guess).
+    pub(crate) fn with_capacity(entities: usize) -> WorldWriter<T> {
         WorldWriter {
-            entries: Vec::new(),
+            world: World::with_capacity(T::SCHEMA, entities),
+            unsorted: None,
         }
     }
 
     pub fn push(&mut self, id: NetId, entity: T) {
-        self.entries.push((id, entity));
+        if let Some(list) = &mut self.unsorted {
+            list.push((id, entity));
+        } else if !self.world.push_entity(id, &entity) {
+            let mut list: Vec<(NetId, T)> = self
+                .world
+                .iter()
+                .filter_map(|(id, row)| Some((id, T::read_row(row)?)))
+                .collect();
+            list.push((id, entity));
+            self.unsorted = Some(list);
+        }
     }
 
     /// Pushes an entity kept in a `slotmap`: its id is the slot's index and version, so a reused
@@ -154,18 +174,9 @@ impl<T: Replicated> WorldWriter<T> {
     }
 
     pub(crate) fn finish(self) -> World {
-        let mut entries = self.entries;
-        let sorted = entries.windows(2).all(|w| w[0].0.index < w[1].0.index);
-        if sorted {
-            // The common case (a slotmap iterated in order): no sort, no copy of the entities.
-            let mut world = World::with_capacity(T::SCHEMA, entries.len());
-            for (id, e) in &entries {
-                world.push_entity(*id, e);
-            }
-            world
-        } else {
-            entries.shrink_to_fit();
-            World::from_entities(entries)
+        match self.unsorted {
+            None => self.world,
+            Some(list) => World::from_entities(list),
         }
     }
 }
