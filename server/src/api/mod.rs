@@ -61,6 +61,18 @@ pub struct Shared {
     pub(crate) realtime: Realtime,
 }
 
+/// Open a realtime session: upgrade to WebSocket, then send `Hello` with a join ticket (or a
+/// reconnect token) as the first binary message.
+#[utoipa::path(get, path = "/v1/realtime", tag = "realtime",
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 426, description = "not a WebSocket upgrade", body = error::ErrorBody)))]
+async fn realtime(
+    axum::extract::State(state): axum::extract::State<Realtime>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    crate::net::realtime(state, req).await
+}
+
 impl axum::extract::FromRef<AppState> for Realtime {
     fn from_ref(state: &AppState) -> Realtime {
         state.realtime.clone()
@@ -135,7 +147,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(leaderboards::accounts))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
-        .routes(routes!(crate::net::realtime))
+        .routes(routes!(realtime))
 }
 
 /// The OpenAPI document of every route.

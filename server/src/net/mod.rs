@@ -8,7 +8,7 @@ mod writer;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio_util::task::TaskTracker;
@@ -61,12 +61,9 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Open a realtime session: upgrade to WebSocket, then send `Hello` with a join ticket (or a
-/// reconnect token) as the first binary message.
-#[utoipa::path(get, path = "/v1/realtime", tag = "realtime",
-    responses((status = 101, description = "switching to the WebSocket protocol"),
-        (status = 426, description = "not a WebSocket upgrade", body = crate::api::error::ErrorBody)))]
-pub(crate) async fn realtime(State(state): State<Realtime>, mut req: Request) -> Response {
+/// Upgrades `/v1/realtime` to a WebSocket and runs the session (the route and its
+/// documentation are `api`'s, which hands over only what sessions use).
+pub(crate) async fn realtime(state: Realtime, mut req: Request) -> Response {
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
         return refuse(
             StatusCode::UPGRADE_REQUIRED,
