@@ -30,11 +30,17 @@ pub enum AssetsError {
     Declaration(String),
 }
 
+/// A loaded map: the game's parsed form, and the file as JSON for clients that draw it.
+pub(crate) struct LoadedMap<M> {
+    pub(crate) map: M,
+    pub(crate) layout: serde_json::Value,
+}
+
 /// Loads one game's config and every map, by name.
 pub(crate) fn load_game<C: GameConfig>(
     assets: &Path,
     game: &str,
-) -> Result<(C, BTreeMap<String, C::Map>), AssetsError> {
+) -> Result<(C, BTreeMap<String, LoadedMap<C::Map>>), AssetsError> {
     let dir = assets.join(game);
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| AssetsError::Read {
@@ -66,8 +72,15 @@ pub(crate) fn load_game<C: GameConfig>(
             })
             .ok_or_else(|| AssetsError::BadMapName { path: path.clone() })?
             .to_string();
-        let map = config.parse_map(&path.display().to_string(), &read(&path)?)?;
-        maps.insert(name, map);
+        let file = path.display().to_string();
+        let text = read(&path)?;
+        let map = config.parse_map(&file, &text)?;
+        // The game parsed and checked the file already; as plain TOML it is its layout.
+        let layout = toml::from_str::<toml::Value>(&text)
+            .ok()
+            .and_then(|v| serde_json::to_value(v).ok())
+            .unwrap_or(serde_json::Value::Null);
+        maps.insert(name, LoadedMap { map, layout });
     }
     if !maps.contains_key(config.default_map()) {
         return Err(AssetsError::MissingDefaultMap {

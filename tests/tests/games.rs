@@ -441,6 +441,25 @@ async fn the_lobby_refuses_unknown_games_and_maps_and_lists_matches_by_game() ->
         "bench is an arena map",
     );
 
+    let (status, duel) = srv
+        .call(Method::GET, "/v1/games/cycles/maps/duel", None, None)
+        .await?;
+    assert_eq!(status, StatusCode::OK, "a map's layout: {duel}");
+    assert_eq!(
+        (duel["seats"].as_i64(), duel["layout"]["width"].as_i64()),
+        (Some(2), Some(32)),
+        "its seats and its file's fields: {duel}"
+    );
+    let got = srv
+        .call(Method::GET, "/v1/games/cycles/maps/nowhere", None, None)
+        .await?;
+    assert_error(
+        &got,
+        StatusCode::NOT_FOUND,
+        "unknown_map",
+        "a map cycles lacks",
+    );
+
     let (status, joined) = srv
         .call(
             Method::POST,

@@ -123,6 +123,41 @@ pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
     })
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct MapLayout {
+    pub game: String,
+    pub name: String,
+    pub seats: u16,
+    /// The map file of the game's assets as JSON (its format is the game's: see
+    /// `assets/README.md`), for clients that draw the map.
+    #[schema(value_type = Object)]
+    pub layout: serde_json::Value,
+}
+
+/// One map of a game, with its layout.
+#[utoipa::path(get, path = "/v1/games/{game}/maps/{map}", tag = "lobby",
+    params(("game" = String, Path, description = "a game from `GET /v1/games`"),
+        ("map" = String, Path, description = "one of its maps")),
+    responses((status = 200, body = MapLayout), (status = 404, body = ErrorBody)))]
+pub async fn map_layout(
+    State(state): State<AppState>,
+    Path((game, map)): Path<(String, String)>,
+) -> Result<Json<MapLayout>, ApiError> {
+    let info = state
+        .games
+        .get(&game)
+        .ok_or_else(|| ApiError::not_found("unknown_game", format!("no game named {game:?}")))?;
+    let found = info.map(&map).ok_or_else(|| {
+        ApiError::not_found("unknown_map", format!("{game} has no map named {map:?}"))
+    })?;
+    Ok(Json(MapLayout {
+        game,
+        name: found.name.clone(),
+        seats: found.seats,
+        layout: found.layout.clone(),
+    }))
+}
+
 /// The game and map a request asks for (the defaults where it does not), or a 422 naming what
 /// does not exist.
 fn pick<'a>(

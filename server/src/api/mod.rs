@@ -128,6 +128,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::guest))
         .routes(routes!(sessions::refresh))
         .routes(routes!(lobby::list_games))
+        .routes(routes!(lobby::map_layout))
         .routes(routes!(lobby::list_matches, lobby::create_match))
         .routes(routes!(lobby::join_match))
         .routes(routes!(lobby::quick_join))

@@ -17,6 +17,8 @@ use crate::assets::{self, AssetsError};
 pub struct MapInfo {
     pub name: String,
     pub seats: u16,
+    /// The map file as JSON (`GET /v1/games/{game}/maps/{map}`), for clients that draw it.
+    pub layout: serde_json::Value,
 }
 
 /// What the lobby and the handshake know about a loaded game.
@@ -151,12 +153,14 @@ fn load<G: Game>(assets: &Path) -> Result<Arc<dyn GameEntry>, AssetsError> {
         default_map: config.default_map().to_string(),
         maps: maps
             .iter()
-            .map(|(name, map)| MapInfo {
+            .map(|(name, loaded)| MapInfo {
                 name: name.clone(),
-                seats: config.seats(map),
+                seats: config.seats(&loaded.map),
+                layout: loaded.layout.clone(),
             })
             .collect(),
     };
+    let maps = maps.into_iter().map(|(name, l)| (name, l.map)).collect();
     Ok(Arc::new(Loaded::<G> { info, config, maps }))
 }
 
