@@ -57,6 +57,19 @@ impl Behaviour {
     }
 
     /// The input of a player doing nothing: what a bot sends before it has decided anything.
+    /// Whether the behaviour steers by the map's layout (then hand it over with
+    /// [`Behaviour::know_map`]).
+    pub fn wants_map(&self) -> bool {
+        matches!(self, Behaviour::Cycles(_))
+    }
+
+    /// Hands the map's layout (`GET /v1/games/{game}/maps/{map}`) to a behaviour that uses it.
+    pub fn know_map(&mut self, layout: &serde_json::Value) {
+        if let Behaviour::Cycles(b) = self {
+            b.know_map(layout);
+        }
+    }
+
     pub fn idle(&self) -> InputValues {
         match self {
             Behaviour::Arena(_) => InputValues::of(&shared::games::arena::ArenaInput::IDLE),

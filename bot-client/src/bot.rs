@@ -419,6 +419,11 @@ impl Bot {
                         self.connected_once = true;
                         self.fleet.note_first_connect(welcome.tick_rate);
                     }
+                    if self.behaviour.wants_map()
+                        && let Some(layout) = self.fleet.map_layout(&welcome.map).await
+                    {
+                        self.behaviour.know_map(&layout);
+                    }
                     return Some(Joined {
                         session,
                         welcome,

@@ -91,6 +91,7 @@ pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunErro
         first_connect_us: AtomicU64::new(u64::MAX),
         last_connect_us: AtomicU64::new(0),
         tick_rate: AtomicU16::new(0),
+        maps: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
     let progress = Progress::start(stats.clone(), args.bots, options.progress);
     let mut bots = JoinSet::new();
@@ -161,9 +162,36 @@ pub(crate) struct Fleet {
     first_connect_us: AtomicU64,
     last_connect_us: AtomicU64,
     tick_rate: AtomicU16,
+    /// Map layouts fetched so far, by map name (one fetch per map per run, not per bot).
+    /// A std mutex: a lookup or an insert, never held across an await.
+    maps: std::sync::Mutex<std::collections::BTreeMap<String, Arc<serde_json::Value>>>,
 }
 
 impl Fleet {
+    /// The layout of `map` of this run's game, fetched once; `None` if the server has none
+    /// (the behaviour then learns the map as it plays).
+    pub(crate) async fn map_layout(&self, map: &str) -> Option<Arc<serde_json::Value>> {
+        let cached = {
+            let maps = self.maps.lock().unwrap_or_else(|p| p.into_inner());
+            maps.get(map).cloned()
+        };
+        if cached.is_some() {
+            return cached;
+        }
+        match self.rest.map_layout(self.game.name, map).await {
+            Ok(found) => {
+                let layout = Arc::new(found.layout);
+                let mut maps = self.maps.lock().unwrap_or_else(|p| p.into_inner());
+                maps.insert(map.to_string(), layout.clone());
+                Some(layout)
+            }
+            Err(e) => {
+                tracing::debug!(%map, error = %e, "no map layout; the bots learn the map");
+                None
+            }
+        }
+    }
+
     /// A bot connected for the first time.
     pub(crate) fn note_first_connect(&self, tick_rate: u16) {
         let us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);

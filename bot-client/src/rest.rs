@@ -70,8 +70,9 @@ pub struct GameInfo {
     pub id: String,
     pub maps: Vec<MapInfo>,
     pub default_map: String,
-    /// The [`shared::GameProtocol::hash`] of the server's declarations: a client built
-    /// against others is refused at `Hello`.
+    /// The [`shared::GameProtocol::hash`] of the server's declarations (sent as 16 hex
+    /// digits): a client built against others is refused at `Hello`.
+    #[serde(deserialize_with = "hex_u64")]
     pub protocol_hash: u64,
     pub stats: Vec<String>,
 }
@@ -86,6 +87,22 @@ pub struct MapInfo {
 #[derive(Deserialize)]
 struct GameList {
     games: Vec<GameInfo>,
+}
+
+/// A `u64` written as hex digits (JSON numbers lose precision past 2^53).
+fn hex_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let text = String::deserialize(d)?;
+    u64::from_str_radix(&text, 16).map_err(serde::de::Error::custom)
+}
+
+/// A map of a game with its layout, as `GET /v1/games/{game}/maps/{map}` gives it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MapLayout {
+    pub game: String,
+    pub name: String,
+    pub seats: u32,
+    /// The map file as JSON; its fields are the game's.
+    pub layout: serde_json::Value,
 }
 
 /// Who the access token belongs to.
@@ -184,6 +201,7 @@ mod route {
     pub(super) const REFRESH: &str = "POST /v1/sessions/refresh";
     pub(super) const LIST_MATCHES: &str = "GET /v1/matches";
     pub(super) const LIST_GAMES: &str = "GET /v1/games";
+    pub(super) const MAP_LAYOUT: &str = "GET /v1/games/{game}/maps/{map}";
     pub(super) const CREATE_MATCH: &str = "POST /v1/matches";
     pub(super) const JOIN_MATCH: &str = "POST /v1/matches/{match_id}/join";
     pub(super) const QUICK_JOIN: &str = "POST /v1/matchmaking/quick-join";
@@ -288,6 +306,13 @@ impl RestClient {
             .call(route::LIST_GAMES, Method::GET, "/v1/games", None, None)
             .await?;
         Ok(list.games)
+    }
+
+    /// `GET /v1/games/{game}/maps/{map}`: a map's seats and layout.
+    pub async fn map_layout(&self, game: &str, map: &str) -> Result<MapLayout, RestError> {
+        let path = format!("/v1/games/{game}/maps/{map}");
+        self.call(route::MAP_LAYOUT, Method::GET, &path, None, None)
+            .await
     }
 
     /// `POST /v1/matches`: a new match of `game` (the server's default game, arena, if
@@ -566,7 +591,7 @@ mod tests {
             ("GET", "/v1/games") => (
                 200,
                 json!({"games": [{"id": "cycles", "maps": [{"name": "grid", "seats": 8}],
-                       "default_map": "grid", "protocol_hash": 12345u64,
+                       "default_map": "grid", "protocol_hash": "0000000000003039",
                        "stats": ["cuts", "crashes", "cells"]}]}),
             ),
             ("POST", "/v1/matchmaking/quick-join") => (

@@ -1,11 +1,12 @@
 //! The cycles bot: reads [`CyclesEntity`] rows of its replica and steers away from trails,
 //! cycles and the edges it has learned.
 //!
-//! The grid's size is not on the wire (the `Welcome` names the map only), so the bot learns it:
-//! when its cycle crashes into a cell it saw empty, that cell is a wall; if it lies beyond every
-//! cell seen occupied, it is taken as the edge of the grid on that side. Until then the bot
-//! avoids what it sees and turns at random now and then, which keeps it off long straight runs
-//! into an unknown edge.
+//! The grid's size and walls come from the map's layout (`GET /v1/games/cycles/maps/{map}`,
+//! handed over with [`CyclesBot::know_map`]). Without it the bot learns them: when its cycle
+//! crashes into a cell it saw empty, that cell is a wall; if it lies beyond every cell seen
+//! occupied, it is taken as the edge of the grid on that side. Until then the bot avoids what it
+//! sees and turns at random now and then, which keeps it off long straight runs into an unknown
+//! edge.
 //!
 //! A turn is a press: the server applies it once, at the cycle's next move. So the bot sends a
 //! turn once and then straight until it sees its cycle heading the new way (or gives up
@@ -93,6 +94,43 @@ impl CyclesBot {
             last: None,
             pending: None,
             occupied: HashSet::new(),
+        }
+    }
+
+    /// Takes the grid's size and walls from the map's layout (the map file as JSON: `width`,
+    /// `height`, `walls` of `{x, y, w, h}` cells). Fields it lacks are left to be learned.
+    pub fn know_map(&mut self, layout: &serde_json::Value) {
+        let int = |v: &serde_json::Value, key: &str| {
+            v.get(key)
+                .and_then(serde_json::Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok())
+        };
+        if let (Some(w), Some(h)) = (int(layout, "width"), int(layout, "height")) {
+            self.bounds = Bounds {
+                min_x: Some(0),
+                max_x: Some(w - 1),
+                min_y: Some(0),
+                max_y: Some(h - 1),
+            };
+        }
+        let walls = layout.get("walls").and_then(serde_json::Value::as_array);
+        for wall in walls.into_iter().flatten() {
+            let (Some(x), Some(y), Some(w), Some(h)) = (
+                int(wall, "x"),
+                int(wall, "y"),
+                int(wall, "w"),
+                int(wall, "h"),
+            ) else {
+                continue;
+            };
+            for cx in x..x.saturating_add(w) {
+                for cy in y..y.saturating_add(h) {
+                    if self.walls.len() >= MAX_WALLS {
+                        return;
+                    }
+                    self.walls.insert((cx, cy));
+                }
+            }
         }
     }
 
@@ -314,5 +352,27 @@ mod tests {
         // Respawned heading east at x = 8: one free cell ahead, then the edge.
         let input = bot.decide(&world(&[cycle(1, 8, 5, Heading::East), far]), 1);
         assert_ne!(input.turn, Turn::Straight, "turns before the learned edge");
+    }
+
+    #[test]
+    fn a_bot_told_the_map_turns_before_its_edge_and_walls_without_crashing_first() {
+        let layout = serde_json::json!({
+            "width": 10, "height": 10,
+            "walls": [{ "x": 3, "y": 0, "w": 1, "h": 3 }],
+        });
+        let mut bot = CyclesBot::new(2, 0);
+        bot.know_map(&layout);
+        assert_eq!(bot.bounds.max_x, Some(9), "the grid's east edge");
+        assert!(bot.walls.contains(&(3, 2)), "the wall's cells");
+        let input = bot.decide(&world(&[cycle(1, 8, 5, Heading::East)]), 1);
+        assert_ne!(
+            input.turn,
+            Turn::Straight,
+            "turns before the edge it was told"
+        );
+        let mut fresh = CyclesBot::new(2, 0);
+        fresh.know_map(&layout);
+        let input = fresh.decide(&world(&[cycle(1, 2, 1, Heading::East)]), 1);
+        assert_ne!(input.turn, Turn::Straight, "turns before the wall at x = 3");
     }
 }
