@@ -36,11 +36,14 @@ pub(crate) struct LoadedMap<M> {
     pub(crate) layout: serde_json::Value,
 }
 
+/// A game's maps by name.
+pub(crate) type Maps<M> = BTreeMap<String, LoadedMap<M>>;
+
 /// Loads one game's config and every map, by name.
 pub(crate) fn load_game<C: GameConfig>(
     assets: &Path,
     game: &str,
-) -> Result<(C, BTreeMap<String, LoadedMap<C::Map>>), AssetsError> {
+) -> Result<(C, Maps<C::Map>), AssetsError> {
     let dir = assets.join(game);
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| AssetsError::Read {
