@@ -14,10 +14,10 @@
 pub mod args;
 pub mod behaviour;
 pub mod conn;
-pub mod events;
+/// The replica and the event feed live in the protocol crate, which the browser SDK shares.
+pub use shared::{events, replica};
 pub mod link;
 pub mod metrics_scrape;
-pub mod replica;
 pub mod report;
 pub mod rest;
 pub mod scenario;

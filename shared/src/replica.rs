@@ -1,7 +1,7 @@
 //! The client's copy of the world, rebuilt from the server's snapshots. Pure: no I/O, no clock.
 //!
 //! The same code replicates every game: a world is rows of the fields the game declares
-//! ([`shared::GameProtocol::entity`]), and the delta engine and the checksum work from that
+//! ([`crate::GameProtocol::entity`]), and the delta engine and the checksum work from that
 //! declaration, so a replica only needs to know which game it holds.
 //!
 //! Call order: for every snapshot the server sends, [`Replica::apply`]; then send
@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use shared::{DeltaError, GameProtocol, Snapshot, Tick, World};
+use crate::{DeltaError, GameProtocol, Snapshot, Tick, World};
 
 /// Worlds kept for baselines by default. The server deltas against the newest tick the client
 /// acknowledged, which is a round trip old at most, so this is generous.
@@ -157,10 +157,10 @@ impl Replica {
                         tick,
                         baseline: older_tick,
                     })?;
-                shared::apply_predicted(older, baseline, delta)
+                crate::apply_predicted(older, baseline, delta)
             }
             // A keyframe that predicts is refused here.
-            _ => shared::apply(baseline, delta),
+            _ => crate::apply(baseline, delta),
         }
         .map_err(|source| ReplicaError::Delta { tick, source })?;
 
@@ -173,7 +173,7 @@ impl Replica {
         let checksum = snapshot
             .body
             .checksum
-            .map(|expected| shared::checksum(&world) == expected);
+            .map(|expected| crate::checksum(&world) == expected);
         match checksum {
             Some(true) => self.counters.checksums_verified += 1,
             Some(false) => {
@@ -253,9 +253,9 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::games::arena;
-    use shared::sample;
-    use shared::{Prediction, SnapshotBody, SnapshotHeader, diff, diff_predicted};
+    use crate::games::arena;
+    use crate::sample;
+    use crate::{Prediction, SnapshotBody, SnapshotHeader, diff, diff_predicted};
 
     const ARENA: &GameProtocol = &arena::PROTOCOL;
 
@@ -274,7 +274,7 @@ mod tests {
             body: SnapshotBody {
                 delta: diff(from, to),
                 events: Vec::new(),
-                checksum: checksum.then(|| shared::checksum(to)),
+                checksum: checksum.then(|| crate::checksum(to)),
             },
         }
     }
@@ -296,7 +296,7 @@ mod tests {
             body: SnapshotBody {
                 delta: diff_predicted(older_world, from, to, prediction),
                 events: Vec::new(),
-                checksum: Some(shared::checksum(to)),
+                checksum: Some(crate::checksum(to)),
             },
         }
     }
@@ -644,8 +644,8 @@ mod tests {
     /// A cycles world at tick `t`: two cycles riding east and south, leaving a trail cell per
     /// tick behind them.
     fn cycles_world(t: i16) -> World {
-        use shared::NetId;
-        use shared::games::cycles::{CyclesEntity, CyclesKind, Heading};
+        use crate::NetId;
+        use crate::games::cycles::{CyclesEntity, CyclesKind, Heading};
         let cycle = |owner, x, y, heading| CyclesEntity {
             kind: CyclesKind::Cycle,
             owner,
@@ -672,7 +672,7 @@ mod tests {
 
     #[test]
     fn another_game_replicates_through_the_same_code() {
-        use shared::games::cycles;
+        use crate::games::cycles;
         let game: &'static GameProtocol = &cycles::PROTOCOL;
         let worlds: Vec<World> = (0..6).map(cycles_world).collect();
         let mut replica = Replica::new(game);

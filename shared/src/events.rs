@@ -7,7 +7,7 @@
 //!
 //! Call order: [`EventFeed::fresh`] for every snapshot the replica accepted, in arrival order.
 
-use shared::{Event, Tick, TimedEvent};
+use crate::{Event, Tick, TimedEvent};
 
 /// An event and the tick it happened on.
 #[derive(Debug, Clone, PartialEq, Eq)]
