@@ -88,7 +88,7 @@ impl World {
     }
 
     /// Every row back to back, in index order.
-    pub(crate) fn values(&self) -> &[i32] {
+    pub fn values(&self) -> &[i32] {
         &self.values
     }
 
