@@ -401,6 +401,43 @@ async fn a_client_built_for_another_game_is_refused_with_a_reason() -> anyhow::R
 }
 
 #[tokio::test]
+async fn the_server_serves_the_sdk_core_with_its_content_types() -> anyhow::Result<()> {
+    let srv = TestServer::start().await?;
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()?;
+    let wasm = client.get(srv.url("/web/tickwire.wasm")).send().await?;
+    assert_eq!(wasm.status(), StatusCode::OK, "the wasm core is served");
+    assert_eq!(
+        wasm.headers()["content-type"],
+        "application/wasm",
+        "as wasm, so browsers compile it streaming"
+    );
+    let shipped = std::fs::read(tests::assets_dir().join("web/tickwire.wasm"))?;
+    assert_eq!(
+        wasm.bytes().await?.as_ref(),
+        &shipped[..],
+        "the committed file"
+    );
+    let sdk = client.get(srv.url("/web/sdk/core.mjs")).send().await?;
+    assert_eq!(sdk.status(), StatusCode::OK, "the SDK core is served");
+    assert!(
+        sdk.headers()["content-type"]
+            .to_str()?
+            .contains("javascript"),
+        "as JavaScript: {:?}",
+        sdk.headers()["content-type"]
+    );
+    let outside = client
+        .get(srv.url("/web/../arena/game.toml"))
+        .send()
+        .await?;
+    assert_ne!(outside.status(), StatusCode::OK, "nothing outside web/");
+    srv.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_lobby_refuses_unknown_games_and_maps_and_lists_matches_by_game() -> anyhow::Result<()>
 {
     let srv = TestServer::start().await?;

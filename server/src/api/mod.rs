@@ -172,7 +172,10 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = routes().split_for_parts();
     let doc = Arc::new(openapi());
     let body_limit = state.config.limits.max_body_bytes;
+    // The browser SDK (its wasm core, its JavaScript): static files of the assets directory.
+    let web = tower_http::services::ServeDir::new(state.config.assets.join("web"));
     router
+        .nest_service("/web", web)
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {
