@@ -133,7 +133,8 @@ fn custom_assets(data_dir: &std::path::Path, options: &Options) -> anyhow::Resul
     let dir = data_dir.join("assets");
     for game in std::fs::read_dir(assets_dir())? {
         let game = game?.path();
-        let (Some(name), true) = (game.file_name(), game.is_dir()) else {
+        // A game is a folder with a game.toml (`web/` holds the browser SDK, not a game).
+        let (Some(name), true) = (game.file_name(), game.join("game.toml").is_file()) else {
             continue;
         };
         let maps = dir.join(name).join("maps");
