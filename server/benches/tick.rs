@@ -166,11 +166,10 @@ fn match_tick_benches(c: &mut Criterion) {
             let mut events = Vec::new();
             game.step(&mut events);
             tick = tick.next();
-            let events: Vec<_> = events.into_iter().map(|e| (tick, e)).collect();
             let frame = Arc::new(TickFrame::new(
                 tick,
                 game.world(),
-                events.into(),
+                vec![(tick, events.into())].into(),
                 tick.0.is_multiple_of(10),
             ));
             history.push(frame.clone());

@@ -433,6 +433,22 @@ async fn the_server_serves_the_sdk_core_with_its_content_types() -> anyhow::Resu
         .send()
         .await?;
     assert_ne!(outside.status(), StatusCode::OK, "nothing outside web/");
+    let missing = srv
+        .call(Method::GET, "/web/nothing.wasm", None, None)
+        .await?;
+    assert_error(
+        &missing,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "a file web/ lacks",
+    );
+    let plain = srv.call(Method::GET, "/v1/realtime", None, None).await?;
+    assert_error(
+        &plain,
+        StatusCode::UPGRADE_REQUIRED,
+        "upgrade_required",
+        "a plain GET of the realtime endpoint",
+    );
     srv.stop().await;
     Ok(())
 }

@@ -69,8 +69,16 @@ pub struct Shared {
 async fn realtime(
     axum::extract::State(state): axum::extract::State<Realtime>,
     req: axum::extract::Request,
-) -> axum::response::Response {
-    crate::net::realtime(state, req).await
+) -> Result<axum::response::Response, ApiError> {
+    use crate::net::UpgradeError;
+    crate::net::realtime(state, req).await.map_err(|e| match e {
+        UpgradeError::NotAnUpgrade => ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "upgrade_required",
+            e.to_string(),
+        ),
+        UpgradeError::Bad(_) => ApiError::bad_request("bad_upgrade", e.to_string()),
+    })
 }
 
 impl axum::extract::FromRef<AppState> for Realtime {

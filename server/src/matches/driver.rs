@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::frame::{History, TickFrame};
+use super::frame::{EventLog, History, TickFrame};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot};
 use super::schedule::Schedule;
 use super::settings::MatchSettings;
@@ -166,8 +166,8 @@ struct Running {
     pending_events: Vec<Event>,
     /// Every event of the ticks the history holds, oldest first, and the same shared with the
     /// frames; rebuilt only on a tick that adds or drops one.
-    recent_events: VecDeque<(Tick, Event)>,
-    shared_events: Arc<[(Tick, Event)]>,
+    recent_events: VecDeque<(Tick, Arc<[Event]>)>,
+    shared_events: EventLog,
     end: Option<(u16, String)>,
 }
 
@@ -292,12 +292,7 @@ impl Driver {
 
     /// The events of the ticks a delta may still be against, with this tick's added: shared with
     /// the previous frame while nothing was added or aged out.
-    fn recent_events(
-        &self,
-        state: &mut Running,
-        tick: Tick,
-        events: Vec<Event>,
-    ) -> Arc<[(Tick, Event)]> {
+    fn recent_events(&self, state: &mut Running, tick: Tick, events: Vec<Event>) -> EventLog {
         let keep = i32::try_from(self.settings.history_ticks).unwrap_or(i32::MAX);
         let before = state.recent_events.len();
         while state
@@ -308,9 +303,9 @@ impl Driver {
             state.recent_events.pop_front();
         }
         let changed = !events.is_empty() || state.recent_events.len() != before;
-        state
-            .recent_events
-            .extend(events.into_iter().map(|e| (tick, e)));
+        if !events.is_empty() {
+            state.recent_events.push_back((tick, events.into()));
+        }
         if changed {
             state.shared_events = state.recent_events.iter().cloned().collect();
         }

@@ -10,16 +10,20 @@ use shared::{Event, Prediction, Tick, World, codec, diff, diff_predicted, keyfra
 
 use crate::metrics::Metrics;
 
+/// Recent events by tick: each tick's are shared (`Arc`) from the tick they happened on until
+/// they age out, so a new log is a list of pointers, never a copy of the events.
+pub type EventLog = Arc<[(Tick, Arc<[Event]>)]>;
+
 /// What one tick produced. Immutable once published, except for the cache of encoded bodies,
 /// which fills as clients ask for deltas against different baselines.
 #[derive(Debug)]
 pub struct TickFrame {
     pub tick: Tick,
     pub world: World,
-    /// Every event of the ticks the history holds, up to this one, oldest first: a delta carries
-    /// those after its baseline, so a client that skipped snapshots misses none. Shared with the
-    /// next frames while no event comes or goes.
-    pub events: Arc<[(Tick, Event)]>,
+    /// The events of the ticks the history holds, up to this one, grouped by tick, oldest
+    /// first: a delta carries those after its baseline, so a client that skipped snapshots
+    /// misses none. Shared with the next frames while no event comes or goes.
+    pub events: EventLog,
     /// The world's checksum on ticks that carry one.
     pub checksum: Option<u64>,
     /// Encoded bodies by what they are against. In steady play every client acks one of the same
@@ -37,12 +41,7 @@ struct BodyKey {
 }
 
 impl TickFrame {
-    pub fn new(
-        tick: Tick,
-        world: World,
-        events: Arc<[(Tick, Event)]>,
-        with_checksum: bool,
-    ) -> TickFrame {
+    pub fn new(tick: Tick, world: World, events: EventLog, with_checksum: bool) -> TickFrame {
         let checksum = with_checksum.then(|| shared::checksum(&world));
         TickFrame {
             tick,
@@ -114,9 +113,12 @@ impl TickFrame {
         self.events
             .iter()
             .filter(|(t, _)| t.since(after) > 0)
-            .map(|(t, event)| TimedEvent {
-                ago: u16::try_from(self.tick.since(*t)).unwrap_or(u16::MAX),
-                event: event.clone(),
+            .flat_map(|(t, events)| {
+                let ago = u16::try_from(self.tick.since(*t)).unwrap_or(u16::MAX);
+                events.iter().map(move |event| TimedEvent {
+                    ago,
+                    event: event.clone(),
+                })
             })
             .collect()
     }
@@ -309,8 +311,12 @@ mod tests {
     fn a_delta_carries_every_event_since_its_baseline_and_a_keyframe_only_its_own() {
         let metrics = Metrics::new();
         let left = |player| Event::PlayerLeft { player };
-        let log: Arc<[(Tick, Event)]> =
-            vec![(Tick(3), left(3)), (Tick(4), left(4)), (Tick(6), left(6))].into();
+        let log: EventLog = vec![
+            (Tick(3), vec![left(3)].into()),
+            (Tick(4), vec![left(4)].into()),
+            (Tick(6), vec![left(6)].into()),
+        ]
+        .into();
         let base = frame(4, 0);
         let current = Arc::new(TickFrame::new(Tick(6), sample::world(50, 3), log, false));
         let decode = |bytes: Bytes| -> SnapshotBody {

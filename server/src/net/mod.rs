@@ -9,8 +9,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
@@ -55,26 +54,22 @@ impl std::ops::Deref for Realtime {
     }
 }
 
-/// A refusal before the upgrade, in the REST error shape.
-fn refuse(status: StatusCode, code: &str, message: String) -> Response {
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
-    (status, axum::Json(body)).into_response()
+/// Why a request to `/v1/realtime` was not upgraded; `api` answers it in its error shape.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpgradeError {
+    #[error("connect with a WebSocket client")]
+    NotAnUpgrade,
+    #[error("{0}")]
+    Bad(#[from] fastwebsockets::WebSocketError),
 }
 
 /// Upgrades `/v1/realtime` to a WebSocket and runs the session (the route and its
 /// documentation are `api`'s, which hands over only what sessions use).
-pub(crate) async fn realtime(state: Realtime, mut req: Request) -> Response {
+pub(crate) async fn realtime(state: Realtime, mut req: Request) -> Result<Response, UpgradeError> {
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
-        return refuse(
-            StatusCode::UPGRADE_REQUIRED,
-            "upgrade_required",
-            "connect with a WebSocket client".into(),
-        );
+        return Err(UpgradeError::NotAnUpgrade);
     }
-    let (response, upgrade) = match fastwebsockets::upgrade::upgrade(&mut req) {
-        Ok(pair) => pair,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_upgrade", e.to_string()),
-    };
+    let (response, upgrade) = fastwebsockets::upgrade::upgrade(&mut req)?;
     let sessions = state.sessions.clone();
     sessions.spawn(async move {
         match upgrade.await {
@@ -82,5 +77,5 @@ pub(crate) async fn realtime(state: Realtime, mut req: Request) -> Response {
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
-    response.map(axum::body::Body::new)
+    Ok(response.map(axum::body::Body::new))
 }
