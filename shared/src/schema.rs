@@ -176,13 +176,6 @@ impl Schema {
         std::ptr::eq(a, b) || a == b
     }
 
-    /// Whether any field is predicted linearly.
-    pub fn predicts(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| f.encoding == Encoding::Predicted)
-    }
-
     fn describe(&self, h: &mut Xxh3) {
         h.update(self.name.as_bytes());
         h.update(&(self.fields.len() as u32).to_le_bytes());
