@@ -1140,6 +1140,7 @@ mod tests {
             reconnect_grace_s: 15,
             tick: Tick(1),
             ticks_remaining: 100,
+            players: Vec::new(),
         };
         let mut play = Play::new(&welcome, "ws://x".into(), None);
         let t0 = play.refilled;

@@ -571,6 +571,7 @@ mod tests {
             reconnect_grace_s: 15,
             tick: Tick(1),
             ticks_remaining: 900,
+            players: Vec::new(),
         }
     }
 

@@ -39,11 +39,23 @@ pub(crate) struct LoadedMap<M> {
 /// A game's maps by name.
 pub(crate) type Maps<M> = BTreeMap<String, LoadedMap<M>>;
 
+/// A game's parsed config, that file as JSON (its tuning, for clients that predict), and its
+/// maps by name.
+pub(crate) type LoadedGame<C> = (C, serde_json::Value, Maps<<C as GameConfig>::Map>);
+
+/// The game already parsed and checked `text`; as plain TOML it is what clients are shown.
+fn as_json(text: &str) -> serde_json::Value {
+    toml::from_str::<toml::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_value(v).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Loads one game's config and every map, by name.
 pub(crate) fn load_game<C: GameConfig>(
     assets: &Path,
     game: &str,
-) -> Result<(C, Maps<C::Map>), AssetsError> {
+) -> Result<LoadedGame<C>, AssetsError> {
     let dir = assets.join(game);
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| AssetsError::Read {
@@ -52,7 +64,8 @@ pub(crate) fn load_game<C: GameConfig>(
         })
     };
     let config_path = dir.join("game.toml");
-    let config = C::parse(&config_path.display().to_string(), &read(&config_path)?)?;
+    let config_text = read(&config_path)?;
+    let config = C::parse(&config_path.display().to_string(), &config_text)?;
     let maps_dir = dir.join("maps");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&maps_dir)
         .map_err(|source| AssetsError::Read {
@@ -78,11 +91,7 @@ pub(crate) fn load_game<C: GameConfig>(
         let file = path.display().to_string();
         let text = read(&path)?;
         let map = config.parse_map(&file, &text)?;
-        // The game parsed and checked the file already; as plain TOML it is its layout.
-        let layout = toml::from_str::<toml::Value>(&text)
-            .ok()
-            .and_then(|v| serde_json::to_value(v).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let layout = as_json(&text);
         maps.insert(name, LoadedMap { map, layout });
     }
     if !maps.contains_key(config.default_map()) {
@@ -92,7 +101,7 @@ pub(crate) fn load_game<C: GameConfig>(
             map: config.default_map().to_string(),
         });
     }
-    Ok((config, maps))
+    Ok((config, as_json(&config_text), maps))
 }
 
 #[cfg(test)]

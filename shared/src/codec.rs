@@ -201,7 +201,8 @@ mod tests {
                 ".{0,30}",
                 any::<u16>(),
                 arb_tick(),
-                any::<u32>()
+                any::<u32>(),
+                vec((any::<u32>(), ".{0,12}"), 0..4)
             )
                 .prop_map(
                     |(
@@ -212,6 +213,7 @@ mod tests {
                         reconnect_grace_s,
                         tick,
                         ticks_remaining,
+                        players,
                     )| {
                         ServerMessage::Welcome(Welcome {
                             player_id,
@@ -224,6 +226,7 @@ mod tests {
                             reconnect_grace_s,
                             tick,
                             ticks_remaining,
+                            players,
                         })
                     }
                 ),

@@ -10,7 +10,7 @@ use crate::tick::Tick;
 /// Bumped on any change to the framing shared by every game. A client with another version is
 /// refused at `Hello`; what differs between games is checked by the game's protocol hash
 /// ([`crate::schema::GameProtocol::hash`]).
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Client → server
@@ -98,6 +98,10 @@ pub struct Welcome {
     pub tick: Tick,
     /// Ticks the match has left.
     pub ticks_remaining: u32,
+    /// The players seated in the match (this one included), by id, with the names they joined
+    /// with: a late joiner (or a resumed one) names everyone it draws without having seen them
+    /// join.
+    pub players: Vec<(u32, String)>,
 }
 
 /// One tick for one client: a small per-client header and a body shared by every client with

@@ -102,6 +102,19 @@ impl FieldType {
         self.wrap(old as i64 + diff as i64)
     }
 
+    /// The type's Rust name (`u8`, `i32`, ...), as SDKs show it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldType::Bool => "bool",
+            FieldType::U8 => "u8",
+            FieldType::U16 => "u16",
+            FieldType::U32 => "u32",
+            FieldType::I8 => "i8",
+            FieldType::I16 => "i16",
+            FieldType::I32 => "i32",
+        }
+    }
+
     const fn code(self) -> u8 {
         match self {
             FieldType::Bool => 0,
@@ -125,6 +138,17 @@ pub enum Encoding {
     /// The difference from a linear prediction: the field is expected to keep the velocity it
     /// had between the client's two newest baselines (positions).
     Predicted,
+}
+
+impl Encoding {
+    /// As a declaration spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Encoding::Value => "value",
+            Encoding::Diff => "diff",
+            Encoding::Predicted => "predicted",
+        }
+    }
 }
 
 /// One declared field.

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use anyhow::Context;
 use bot_client::behaviour::Behaviour;
 use bot_client::conn::{Connection, Received};
 use bot_client::session::{JoinError, Session, SessionEvent};
@@ -361,6 +362,45 @@ async fn a_client_that_skipped_snapshots_still_receives_every_event() -> anyhow:
 }
 
 #[tokio::test]
+async fn a_late_joiner_is_told_who_is_already_playing() -> anyhow::Result<()> {
+    let srv = TestServer::start().await?;
+    let (_, first_token) = srv.guest("device-roster-1").await?;
+    let (_, second_token) = srv.guest("device-roster-2").await?;
+    let names = |token: &str| {
+        let token = token.to_string();
+        let srv = &srv;
+        async move {
+            let (_, me) = srv
+                .call(Method::GET, "/v1/accounts/me", Some(&token), None)
+                .await?;
+            anyhow::Ok(me["username"].as_str().context("username")?.to_string())
+        }
+    };
+    let (first_name, second_name) = (names(&first_token).await?, names(&second_token).await?);
+    let match_id = srv.create_match(&first_token, None).await?;
+    let (ticket, url) = srv.ticket(&first_token, &match_id).await?;
+    let (_first, welcome) = Session::join(&url, &ticket, &arena::PROTOCOL, true).await?;
+    assert_eq!(
+        welcome.players,
+        vec![(welcome.player_id, first_name.clone())],
+        "the first player is alone, and named"
+    );
+    let (ticket, url) = srv.ticket(&second_token, &match_id).await?;
+    let (_second, late) = Session::join(&url, &ticket, &arena::PROTOCOL, true).await?;
+    let roster: BTreeSet<(u32, String)> = late.players.iter().cloned().collect();
+    assert_eq!(
+        roster,
+        BTreeSet::from([
+            (welcome.player_id, first_name),
+            (late.player_id, second_name)
+        ]),
+        "the late joiner learns the first player's name without having seen it join"
+    );
+    srv.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_client_built_for_another_game_is_refused_with_a_reason() -> anyhow::Result<()> {
     let srv = TestServer::start().await?;
     let (_, token) = srv.guest("device-mismatch-1").await?;
@@ -401,46 +441,64 @@ async fn a_client_built_for_another_game_is_refused_with_a_reason() -> anyhow::R
 }
 
 #[tokio::test]
-async fn the_server_serves_the_sdk_core_with_its_content_types() -> anyhow::Result<()> {
+async fn the_server_serves_the_browser_client_with_its_content_types() -> anyhow::Result<()> {
     let srv = TestServer::start().await?;
     let client = reqwest::Client::builder()
         .danger_accept_invalid_certs(true)
         .build()?;
-    let wasm = client.get(srv.url("/web/tickwire.wasm")).send().await?;
-    assert_eq!(wasm.status(), StatusCode::OK, "the wasm core is served");
-    assert_eq!(
-        wasm.headers()["content-type"],
-        "application/wasm",
-        "as wasm, so browsers compile it streaming"
-    );
-    let shipped = std::fs::read(tests::assets_dir().join("web/tickwire.wasm"))?;
-    assert_eq!(
-        wasm.bytes().await?.as_ref(),
-        &shipped[..],
-        "the committed file"
-    );
-    let sdk = client.get(srv.url("/web/sdk/core.mjs")).send().await?;
-    assert_eq!(sdk.status(), StatusCode::OK, "the SDK core is served");
-    assert!(
-        sdk.headers()["content-type"]
-            .to_str()?
-            .contains("javascript"),
-        "as JavaScript: {:?}",
-        sdk.headers()["content-type"]
-    );
-    let outside = client
-        .get(srv.url("/web/../arena/game.toml"))
-        .send()
-        .await?;
-    assert_ne!(outside.status(), StatusCode::OK, "nothing outside web/");
-    let missing = srv
-        .call(Method::GET, "/web/nothing.wasm", None, None)
-        .await?;
+    let public = tests::assets_dir().join("web/public");
+    for (path, file, content_type) in [
+        ("/", "index.html", "text/html"),
+        ("/tickwire.wasm", "tickwire.wasm", "application/wasm"),
+        ("/sdk.js", "sdk.js", "javascript"),
+        ("/app.js", "app.js", "javascript"),
+        ("/app.css", "app.css", "text/css"),
+    ] {
+        let got = client.get(srv.url(path)).send().await?;
+        assert_eq!(got.status(), StatusCode::OK, "{path} is served");
+        let served_as = got.headers()["content-type"].to_str()?.to_string();
+        assert!(
+            served_as.contains(content_type),
+            "{path} as {content_type} (browsers compile wasm streaming only as application/wasm): {served_as}"
+        );
+        let shipped = std::fs::read(public.join(file))?;
+        assert_eq!(
+            got.bytes().await?.as_ref(),
+            &shipped[..],
+            "{path}: the committed file"
+        );
+    }
+    let demo = client.get(srv.url("/?play=guest")).send().await?;
+    assert_eq!(demo.status(), StatusCode::OK, "the demo link is the page");
+    for outside in [
+        "/../arena/game.toml",
+        "/%2e%2e/arena/game.toml",
+        "/src/sdk/core.ts",
+        "/package.json",
+        "/golden/arena.json",
+    ] {
+        let got = client.get(srv.url(outside)).send().await?;
+        assert_eq!(
+            got.status(),
+            StatusCode::NOT_FOUND,
+            "{outside}: only the built files of web/public are served"
+        );
+    }
+    let missing = srv.call(Method::GET, "/nothing.wasm", None, None).await?;
     assert_error(
         &missing,
         StatusCode::NOT_FOUND,
         "not_found",
-        "a file web/ lacks",
+        "a file web/public lacks",
+    );
+    let unknown = srv
+        .call(Method::GET, "/v1/no-such-route", None, None)
+        .await?;
+    assert_error(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "an unknown API route is still a JSON 404",
     );
     let plain = srv.call(Method::GET, "/v1/realtime", None, None).await?;
     assert_error(

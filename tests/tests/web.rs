@@ -1,4 +1,4 @@
-//! The JavaScript SDK's own tests (`node --test assets/web/sdk/test`), run from the workspace's
+//! The JavaScript SDK's own tests (`node --test assets/web/test`), run from the workspace's
 //! test command: they load the committed `tickwire.wasm` and play the golden frames the Rust
 //! encoder recorded through it.
 
@@ -18,7 +18,7 @@ fn the_sdk_tests_pass_in_node() -> anyhow::Result<()> {
     };
     let out = Command::new(node)
         .arg("--test")
-        .arg(root.join("assets/web/sdk/test/"))
+        .arg(root.join("assets/web/test/"))
         .current_dir(&root)
         .output()?;
     let report = String::from_utf8_lossy(&out.stdout);

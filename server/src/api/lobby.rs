@@ -85,6 +85,10 @@ pub struct GameSummary {
     pub protocol_hash: String,
     /// The stats its results carry besides the score; leaderboards can rank any of them.
     pub stats: Vec<String>,
+    /// The game's tuning (its `game.toml` as JSON: speeds, cooldowns, match length), so a
+    /// client predicts its own player with the server's numbers.
+    #[schema(value_type = Object)]
+    pub tuning: serde_json::Value,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -110,6 +114,7 @@ impl From<&GameInfo> for GameSummary {
             tick_rate: g.tick_rate,
             protocol_hash: format!("{:016x}", g.hash),
             stats: g.protocol.stats.iter().map(|s| s.to_string()).collect(),
+            tuning: g.tuning.clone(),
         }
     }
 }

@@ -180,10 +180,13 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = routes().split_for_parts();
     let doc = Arc::new(openapi());
     let body_limit = state.config.limits.max_body_bytes;
-    // The browser SDK (its wasm core, its JavaScript): static files of the assets directory.
-    let web = tower_http::services::ServeDir::new(state.config.assets.join("web"));
+    // The browser client and the SDK it is built on (`index.html`, the bundles, the wasm core):
+    // the built files of the assets' web folder, at the root, behind every API route. The
+    // sources beside them (TypeScript, tests, node_modules) are not served.
+    let web = tower_http::services::ServeDir::new(state.config.assets.join("web/public")).fallback(
+        axum::handler::HandlerWithoutStateExt::into_service(not_found),
+    );
     router
-        .nest_service("/web", web)
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {
@@ -191,7 +194,7 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .fallback(not_found)
+        .fallback_service(web)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -29,6 +29,8 @@ pub struct GameInfo {
     pub hash: u64,
     pub tick_rate: u16,
     pub default_map: String,
+    /// The game's `game.toml` as JSON, for clients that predict with the same numbers.
+    pub tuning: serde_json::Value,
     /// Sorted by name.
     pub maps: Vec<MapInfo>,
 }
@@ -145,12 +147,13 @@ fn load<G: Game>(assets: &Path) -> Result<Arc<dyn GameEntry>, AssetsError> {
         )));
     }
     protocol.check().map_err(AssetsError::Declaration)?;
-    let (config, maps) = assets::load_game::<G::Config>(assets, protocol.name)?;
+    let (config, tuning, maps) = assets::load_game::<G::Config>(assets, protocol.name)?;
     let info = GameInfo {
         protocol,
         hash: protocol.hash(),
         tick_rate: config.tick_rate(),
         default_map: config.default_map().to_string(),
+        tuning,
         maps: maps
             .iter()
             .map(|(name, loaded)| MapInfo {

@@ -512,6 +512,11 @@ impl Driver {
     ) -> Joined {
         let conn = state.next_conn;
         state.next_conn += 1;
+        let players = state
+            .seats
+            .keys()
+            .filter_map(|id| Some((*id, state.names.get(id)?.1.clone())))
+            .collect();
         // Invariant: callers pass a player id that has a seat.
         let seat = state
             .seats
@@ -536,6 +541,7 @@ impl Driver {
             reconnect_grace_s: self.settings.reconnect_grace.as_secs() as u16,
             tick: state.tick,
             ticks_remaining: self.game.ticks_remaining(),
+            players,
         });
         outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
         seat.link = Some(Link { conn, outbox });

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use shared::codec;
 use shared::events::EventFeed;
 use shared::protocol::{
-    ClientMessage, Event, Hello, Input, PROTOCOL_VERSION, Ping, Resume, ServerMessage,
+    ClientMessage, Event, Hello, Input, PROTOCOL_VERSION, Ping, PlayerResult, Resume,
+    ServerMessage, Welcome,
 };
 use shared::replica::{Replica, ReplicaError};
 use shared::{GameProtocol, InputValues, Tick, World};
@@ -81,7 +82,14 @@ pub struct Client {
     player_id: u32,
     tick_rate: u16,
     reconnect_token: String,
+    welcome: Option<Welcome>,
+    /// The newest applied snapshot's `last_input_seq`: inputs up to it are in the world.
+    last_input_seq: u32,
     last_ping: Option<Ping>,
+    /// The id of the last ping of ours the server answered.
+    last_pong: Option<u32>,
+    results: Vec<PlayerResult>,
+    kicked: Option<String>,
     /// -1: the last snapshot had no checksum; 0: it did not match; 1: it matched.
     last_checksum: i32,
     /// The world's ids flattened as (index, version) pairs, for a typed array.
@@ -108,7 +116,12 @@ impl Client {
             player_id: 0,
             tick_rate: 0,
             reconnect_token: String::new(),
+            welcome: None,
+            last_input_seq: 0,
             last_ping: None,
+            last_pong: None,
+            results: Vec::new(),
+            kicked: None,
             last_checksum: -1,
             ids: Vec::new(),
             events: Vec::new(),
@@ -190,7 +203,11 @@ impl Client {
                 }
                 self.player_id = w.player_id;
                 self.tick_rate = w.tick_rate;
-                self.reconnect_token = w.reconnect_token;
+                self.reconnect_token = w.reconnect_token.clone();
+                for (player, name) in &w.players {
+                    self.names.insert(*player, name.clone());
+                }
+                self.welcome = Some(w);
                 Ok(Frame::Welcome)
             }
             ServerMessage::Snapshot(snapshot) => {
@@ -200,6 +217,7 @@ impl Client {
                     Some(ok) => i32::from(ok),
                 };
                 if !applied.stale {
+                    self.last_input_seq = snapshot.header.last_input_seq;
                     let fresh = self.feed.fresh(
                         snapshot.header.tick,
                         snapshot.header.baseline_tick,
@@ -223,9 +241,18 @@ impl Client {
                 self.last_ping = Some(ping);
                 Ok(Frame::Ping)
             }
-            ServerMessage::Pong(_) => Ok(Frame::Pong),
-            ServerMessage::MatchEnd(_) => Ok(Frame::MatchEnd),
-            ServerMessage::Kicked { .. } => Ok(Frame::Kicked),
+            ServerMessage::Pong(pong) => {
+                self.last_pong = Some(pong.id);
+                Ok(Frame::Pong)
+            }
+            ServerMessage::MatchEnd(end) => {
+                self.results = end.results;
+                Ok(Frame::MatchEnd)
+            }
+            ServerMessage::Kicked { reason } => {
+                self.kicked = Some(reason);
+                Ok(Frame::Kicked)
+            }
         }
     }
 
@@ -269,6 +296,37 @@ impl Client {
 
     pub fn tick_rate(&self) -> u16 {
         self.tick_rate
+    }
+
+    /// The handshake's answer, once it came.
+    pub fn welcome(&self) -> Option<&Welcome> {
+        self.welcome.as_ref()
+    }
+
+    /// The sequence number of the newest input the newest applied snapshot includes; the
+    /// SDK's prediction replays the inputs after it.
+    pub fn last_input_seq(&self) -> u32 {
+        self.last_input_seq
+    }
+
+    /// The sequence number the next [`Client::input`] gets.
+    pub fn next_seq(&self) -> u32 {
+        self.next_seq
+    }
+
+    /// The id of the last ping of ours the server answered.
+    pub fn last_pong(&self) -> Option<u32> {
+        self.last_pong
+    }
+
+    /// The match's results, once it ended.
+    pub fn results(&self) -> &[PlayerResult] {
+        &self.results
+    }
+
+    /// Why an admin removed this player, if one did.
+    pub fn kicked(&self) -> Option<&str> {
+        self.kicked.as_deref()
     }
 
     /// The newest applied snapshot's tick.

@@ -262,3 +262,61 @@ pub extern "C" fn tw_player_name(handle: u32, player: u32) -> u32 {
     });
     output(name.as_bytes())
 }
+
+/// The game's declaration as JSON (see [`crate::json::game`]), written to the output; its length.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_game_json(handle: u32) -> u32 {
+    let json = with_client(handle, String::new(), |c| crate::json::game(c.game()));
+    output(json.as_bytes())
+}
+
+/// The handshake's answer as JSON, written to the output; its length (0 before it came).
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_welcome_json(handle: u32) -> u32 {
+    let json = with_client(handle, String::new(), |c| {
+        c.welcome().map(crate::json::welcome).unwrap_or_default()
+    });
+    output(json.as_bytes())
+}
+
+/// The match's results as JSON, written to the output; its length.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_results_json(handle: u32) -> u32 {
+    let json = with_client(handle, String::new(), |c| crate::json::results(c.results()));
+    output(json.as_bytes())
+}
+
+/// Why an admin removed this player, written to the output; its length (0: not kicked).
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_kicked(handle: u32) -> u32 {
+    let reason = with_client(handle, String::new(), |c| {
+        c.kicked().unwrap_or_default().to_string()
+    });
+    output(reason.as_bytes())
+}
+
+/// The newest applied snapshot's `last_input_seq`.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_last_input_seq(handle: u32) -> u32 {
+    with_client(handle, 0, |c| c.last_input_seq())
+}
+
+/// The sequence number the next input gets.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_next_seq(handle: u32) -> u32 {
+    with_client(handle, 0, |c| c.next_seq())
+}
+
+/// The id of the last ping of ours the server answered (0: none yet).
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_last_pong(handle: u32) -> u32 {
+    with_client(handle, 0, |c| c.last_pong().unwrap_or(0))
+}
+
+/// The short name of a WebSocket close code (`shared::close::name`), written to the output; its
+/// length.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_close_name(code: u32) -> u32 {
+    let name = u16::try_from(code).map_or("other", shared::close::name);
+    output(name.as_bytes())
+}

@@ -31,6 +31,7 @@ fn welcome(game: &GameProtocol) -> Recorded {
         reconnect_grace_s: 10,
         tick: Tick::ZERO,
         ticks_remaining: 100,
+        players: vec![(2, "rival".into())],
     });
     Recorded {
         bytes: codec::encode_server(&msg),
@@ -251,10 +252,12 @@ mod tests {
             ));
         }
         format!(
-            "{{\n  \"game\": \"{}\",\n  \"hash\": \"{:016x}\",\n  \"fields\": {},\n  \"frames\": [\n{}\n  ]\n}}\n",
+            "{{\n  \"game\": \"{}\",\n  \"hash\": \"{:016x}\",\n  \"fields\": {},\n  \"player_2\": \"{}\",\n  \"frames\": [\n{}\n  ]\n}}\n",
             game.name,
             game.hash(),
             game.entity.len(),
+            // The Welcome's roster names players this client never saw join.
+            client.player_name(2).unwrap_or_default(),
             lines.join(",\n")
         )
     }

@@ -12,5 +12,6 @@ pub mod client;
 pub mod ffi;
 #[cfg(test)]
 mod golden;
+pub mod json;
 
 pub use client::{Client, ClientError, Frame};

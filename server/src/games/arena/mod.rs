@@ -18,6 +18,8 @@ mod tuning;
 mod walls;
 
 #[cfg(test)]
+mod golden_motion;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
-import { Core, Frame } from '../core.mjs';
+import { Core, Frame } from '../public/sdk.js';
 
-const web = new URL('../../', import.meta.url);
-const core = await Core.load(await readFile(new URL('tickwire.wasm', web)));
+const web = new URL('../', import.meta.url);
+const core = await Core.load(await readFile(new URL('public/tickwire.wasm', web)));
 
 async function golden(game) {
   const frames = [];
@@ -43,9 +43,32 @@ for (const game of ['arena', 'cycles']) {
       assert.deepEqual(flat, want.events, `frame ${i}: its new events, each once`);
     });
     assert.equal(client.desyncs, 0, 'no desync');
+    assert.equal(client.playerName(2), expected.player_2, "the Welcome's roster names player 2");
+    const welcome = client.welcome();
+    assert.equal(welcome.game, game, 'the Welcome, as JSON');
+    assert.equal(welcome.match_id, 'm_golden');
+    assert.equal(client.game().entity.length, expected.fields, 'the declaration lists every field');
+    assert.equal(client.game().hash, expected.hash, 'and its hash');
     client.free();
   });
 }
+
+test('close codes have the names the server gives them', () => {
+  assert.equal(core.closeName(4003), 'invalid_ticket');
+  assert.equal(core.closeName(4017), 'game_mismatch');
+  assert.equal(core.closeName(1000), 'normal');
+  assert.equal(core.closeName(4999), 'other');
+});
+
+test('inputs get consecutive sequence numbers', () => {
+  const client = core.client('arena');
+  const first = client.nextSeq;
+  client.input([0, 0, 0]);
+  client.input([0, 1, 0]);
+  assert.equal(client.nextSeq, first + 2);
+  assert.equal(client.lastInputSeq, 0, 'no snapshot has acknowledged any');
+  client.free();
+});
 
 test('a client refuses the Welcome of another game', async () => {
   const { frames } = await golden('arena');

@@ -1,0 +1,1101 @@
+// src/sdk/core.ts
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+var Frame = Object.freeze({
+  WELCOME: 1,
+  SNAPSHOT: 2,
+  PING: 3,
+  PONG: 4,
+  MATCH_END: 5,
+  KICKED: 6,
+  MALFORMED: -1,
+  REPLICA_ERROR: -2,
+  WRONG_GAME: -3,
+  INVALID_INPUT: -4
+});
+var EventTag = Object.freeze({ PLAYER_JOINED: -1, PLAYER_LEFT: -2 });
+var Core = class _Core {
+  x;
+  /** Instantiates the wasm from its bytes. */
+  static async load(bytes) {
+    const { instance } = await WebAssembly.instantiate(bytes, {});
+    return new _Core(instance.exports);
+  }
+  /** Fetches and instantiates the wasm (a browser, or anything with `fetch`). */
+  static async fetch(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+    return _Core.load(await response.arrayBuffer());
+  }
+  constructor(exports) {
+    this.x = exports;
+  }
+  /** Calls the export `tw_<name>`. */
+  call(name, ...args) {
+    return this.x[`tw_${name}`](...args);
+  }
+  get memory() {
+    return this.x.memory.buffer;
+  }
+  /** The games this core was built with, by name. */
+  games() {
+    const names = [];
+    for (let i = 0; i < this.call("games"); i++) {
+      names.push(this.text(this.call("game_name", i)));
+    }
+    return names;
+  }
+  /** A client of the game `name`: one per connection. */
+  client(name) {
+    const index = this.games().indexOf(name);
+    if (index < 0) throw new Error(`this SDK does not know the game ${name}`);
+    return new CoreClient(this, this.call("client_new", index));
+  }
+  /** The short name of a WebSocket close code, as the server's `shared::close` has it. */
+  closeName(code) {
+    return this.text(this.call("close_name", code));
+  }
+  /** Copies `bytes` into the wasm's input buffer. */
+  input(bytes) {
+    const at = this.call("buffer", bytes.length);
+    new Uint8Array(this.memory, at, bytes.length).set(bytes);
+  }
+  /** A copy of the last encoded message. */
+  output(len) {
+    return new Uint8Array(this.memory, this.call("output"), len).slice();
+  }
+  text(len) {
+    return decoder.decode(this.output(len));
+  }
+  json(len) {
+    return len === 0 ? null : JSON.parse(this.text(len));
+  }
+};
+var CoreClient = class {
+  core;
+  h;
+  decl = null;
+  constructor(core, handle) {
+    this.core = core;
+    this.h = handle;
+  }
+  call(name, ...args) {
+    return this.core.call(name, this.h, ...args);
+  }
+  /** The game's protocol hash (16 hex digits), as `GET /v1/games` lists it. */
+  gameHash() {
+    return this.core.text(this.call("game_hash"));
+  }
+  /** The game's declaration: field names in row order, events, stats. */
+  game() {
+    this.decl ??= this.core.json(this.call("game_json"));
+    if (this.decl === null) throw new Error("the core lost this client");
+    return this.decl;
+  }
+  /** `Hello` with a join ticket. */
+  hello(ticket) {
+    const bytes = encoder.encode(ticket);
+    this.core.input(bytes);
+    return this.core.output(this.call("hello", bytes.length));
+  }
+  /** `Hello` resuming this client's player after a dropped connection. */
+  resume() {
+    return this.core.output(this.call("resume"));
+  }
+  /** This tick's `Input` (one value per declared input field), or null if out of range. */
+  input(values) {
+    const ints = Int32Array.from(values);
+    this.core.input(new Uint8Array(ints.buffer));
+    const len = this.call("input", ints.length);
+    return len === 0 ? null : this.core.output(len);
+  }
+  ping(id, sentUs) {
+    const low = sentUs % 2 ** 32;
+    const high = Math.floor(sentUs / 2 ** 32);
+    return this.core.output(this.call("ping", id, low, high));
+  }
+  pong() {
+    return this.core.output(this.call("pong"));
+  }
+  leave() {
+    return this.core.output(this.call("leave"));
+  }
+  /** Handles one binary frame from the server; a `Frame` code. */
+  receive(bytes) {
+    this.core.input(bytes);
+    return this.call("receive", bytes.length);
+  }
+  get playerId() {
+    return this.call("player_id");
+  }
+  get tickRate() {
+    return this.call("tick_rate");
+  }
+  /** The newest applied snapshot's tick. */
+  get tick() {
+    return this.call("tick");
+  }
+  /** The newest input the newest applied snapshot includes. */
+  get lastInputSeq() {
+    return this.call("last_input_seq");
+  }
+  /** The sequence number the next `input` gets. */
+  get nextSeq() {
+    return this.call("next_seq");
+  }
+  /** The id of the last ping of ours the server answered (0: none). */
+  get lastPong() {
+    return this.call("last_pong");
+  }
+  /** -1: the last snapshot carried no checksum; 0: it did not match; 1: it matched. */
+  get checksum() {
+    return this.call("checksum");
+  }
+  get desyncs() {
+    return this.call("desyncs");
+  }
+  get checksumsVerified() {
+    return this.call("checksums_verified");
+  }
+  welcome() {
+    return this.core.json(this.call("welcome_json"));
+  }
+  results() {
+    return this.core.json(this.call("results_json")) ?? [];
+  }
+  /** Why an admin removed this player ('' if none did). */
+  kicked() {
+    return this.core.text(this.call("kicked"));
+  }
+  world() {
+    const len = this.call("world_len");
+    const fields = this.call("world_fields");
+    const memory = this.core.memory;
+    return {
+      len,
+      fields,
+      ids: new Uint32Array(memory, this.call("world_ids"), len * 2),
+      rows: new Int32Array(memory, this.call("world_rows"), len * fields)
+    };
+  }
+  /** The last snapshot's new events, each delivered once. */
+  events() {
+    const n = this.call("events_len");
+    const raw = new Int32Array(this.core.memory, this.call("events"), n).slice();
+    const out = [];
+    for (let i = 0; i < raw.length; ) {
+      const count = raw[i + 2];
+      out.push({ tick: raw[i], tag: raw[i + 1], values: Array.from(raw.subarray(i + 3, i + 3 + count)) });
+      i += 3 + count;
+    }
+    return out;
+  }
+  /** The name a player joined with ('' if this client did not see it join). */
+  playerName(player) {
+    return this.core.text(this.call("player_name", player));
+  }
+  free() {
+    this.call("client_free");
+  }
+};
+
+// src/sdk/rest.ts
+var ApiError = class extends Error {
+  status;
+  code;
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+};
+var MemoryStore = class {
+  tokens = null;
+  load() {
+    return this.tokens;
+  }
+  save(tokens) {
+    this.tokens = tokens;
+  }
+};
+var Api = class {
+  base;
+  store;
+  /** `base` is the server's origin (`location.origin` in a page served by Tickwire). */
+  constructor(base, store = new MemoryStore()) {
+    this.base = base.replace(/\/+$/, "");
+    this.store = store;
+  }
+  get tokens() {
+    return this.store.load();
+  }
+  get signedIn() {
+    return this.tokens !== null;
+  }
+  signOut() {
+    this.store.save(null);
+  }
+  async register(username, password) {
+    return this.request("POST", "/v1/accounts", { username, password }, false);
+  }
+  async login(username, password) {
+    return this.session(await this.request("POST", "/v1/sessions", { username, password }, false));
+  }
+  /** Signs in as the guest of `deviceId` (the same device gets the same guest account). */
+  async guest(deviceId) {
+    return this.session(await this.request("POST", "/v1/sessions/guest", { device_id: deviceId }, false));
+  }
+  /** Trades the refresh token for new tokens. */
+  async refresh() {
+    const refresh_token = this.tokens?.refresh_token;
+    if (!refresh_token) throw new ApiError(401, "unauthorized", "not signed in");
+    return this.session(await this.request("POST", "/v1/sessions/refresh", { refresh_token }, false));
+  }
+  async me() {
+    return this.request("GET", "/v1/accounts/me");
+  }
+  async games() {
+    return (await this.request("GET", "/v1/games", void 0, false)).games;
+  }
+  async map(game, map) {
+    return this.request("GET", `/v1/games/${enc(game)}/maps/${enc(map)}`, void 0, false);
+  }
+  async matches() {
+    return (await this.request("GET", "/v1/matches")).matches;
+  }
+  async createMatch(options = {}) {
+    return this.request("POST", "/v1/matches", options);
+  }
+  async join(matchId) {
+    return this.request("POST", `/v1/matches/${enc(matchId)}/join`, {});
+  }
+  async quickJoin(options = {}) {
+    return this.request("POST", "/v1/matchmaking/quick-join", options);
+  }
+  async leaderboards() {
+    return (await this.request("GET", "/v1/leaderboards", void 0, false)).leaderboards;
+  }
+  /** A page of a leaderboard, best first; pass the previous page's `next_cursor` for the next. */
+  async leaderboard(id, options = {}) {
+    return this.request("GET", `/v1/leaderboards/${enc(id)}${query(options)}`, void 0, false);
+  }
+  /** The records around an account (`'me'`: the signed-in one). */
+  async around(id, account = "me", options = {}) {
+    return this.request("GET", `/v1/leaderboards/${enc(id)}/around/${account}${query(options)}`, void 0, account === "me");
+  }
+  session(tokens) {
+    this.store.save(tokens);
+    return tokens;
+  }
+  /** One call; with `auth`, the bearer token, refreshed and retried once on a 401. */
+  async request(method, path, body, auth = true) {
+    const response = await this.send(method, path, body, auth);
+    if (response.status === 401 && auth && this.tokens?.refresh_token) {
+      try {
+        await this.refresh();
+      } catch (e) {
+        this.signOut();
+        throw e;
+      }
+      return this.parse(await this.send(method, path, body, auth));
+    }
+    return this.parse(response);
+  }
+  send(method, path, body, auth) {
+    const headers = { accept: "application/json" };
+    if (body !== void 0) headers["content-type"] = "application/json";
+    const token = this.tokens?.access_token;
+    if (auth && token) headers.authorization = `Bearer ${token}`;
+    return fetch(this.base + path, {
+      method,
+      headers,
+      body: body === void 0 ? void 0 : JSON.stringify(body)
+    });
+  }
+  async parse(response) {
+    const text = await response.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+    }
+    if (!response.ok) {
+      const error = json?.error;
+      throw new ApiError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        error?.message ?? (text || response.statusText)
+      );
+    }
+    return json;
+  }
+};
+function enc(part) {
+  return encodeURIComponent(part);
+}
+function query(options) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== void 0) params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+// src/sdk/session.ts
+var RESUMABLE = /* @__PURE__ */ new Set([1006, 1011, 4009, 4010]);
+var SessionError = class extends Error {
+  code;
+  codeName;
+  reason;
+  constructor(code, codeName, reason, message) {
+    super(message ?? `${codeName} (${code})${reason ? `: ${reason}` : ""}`);
+    this.name = "SessionError";
+    this.code = code;
+    this.codeName = codeName;
+    this.reason = reason;
+  }
+};
+var Session = class _Session {
+  client;
+  url;
+  welcome = null;
+  /** The last measured round trip, in ms (null before the first pong). */
+  rttMs = null;
+  /** Snapshots whose checksum was verified, and those that did not match. */
+  get checksumsVerified() {
+    return this.client.checksumsVerified;
+  }
+  get desyncs() {
+    return this.client.desyncs;
+  }
+  core;
+  options;
+  now;
+  socketFactory;
+  socket = null;
+  tickTimer = null;
+  pingTimer = null;
+  pings = /* @__PURE__ */ new Map();
+  nextPing = 1;
+  ended = false;
+  closed = false;
+  resumeAttempt = 0;
+  resumeUntil = 0;
+  constructor(core, game, url, options) {
+    this.core = core;
+    this.client = core.client(game);
+    this.url = url;
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+    this.socketFactory = options.socket ?? ((u) => new WebSocket(u));
+  }
+  /** Opens a session with a join ticket; resolves once the server welcomed the player. */
+  static connect(core, game, ticket, options) {
+    const session = new _Session(core, game, ticket.url, options);
+    return new Promise((resolve, reject) => {
+      session.open(session.client.hello(ticket.ticket), resolve, reject);
+    });
+  }
+  /** Leaves the match (the seat is freed; no results for this player). */
+  leave() {
+    this.send(this.client.leave());
+    this.shutdown(null);
+  }
+  open(hello, welcomed, failed) {
+    const socket = this.socketFactory(this.url);
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    let answered = false;
+    socket.onopen = () => socket.send(hello);
+    socket.onmessage = (m) => {
+      if (!(m.data instanceof ArrayBuffer)) return;
+      const code = this.receive(new Uint8Array(m.data));
+      if (code === Frame.WELCOME && !answered) {
+        answered = true;
+        welcomed(this);
+      }
+    };
+    socket.onclose = (e) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      const error = this.error(e.code, e.reason);
+      if (!answered && this.welcome === null) {
+        this.shutdown(error);
+        failed(error ?? new SessionError(e.code, this.core.closeName(e.code), e.reason));
+        return;
+      }
+      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed) this.resume();
+      else this.shutdown(error);
+    };
+  }
+  /** Handles one frame; its `Frame` code. */
+  receive(bytes) {
+    const code = this.client.receive(bytes);
+    switch (code) {
+      case Frame.WELCOME: {
+        this.welcome = this.client.welcome();
+        if (this.resumeAttempt > 0) {
+          this.resumeAttempt = 0;
+          this.options.onResumed?.();
+        }
+        this.startTimers();
+        break;
+      }
+      case Frame.SNAPSHOT:
+        this.options.onSnapshot?.({
+          tick: this.client.tick,
+          lastInputSeq: this.client.lastInputSeq,
+          checksum: this.client.checksum,
+          world: this.client.world(),
+          events: this.client.events(),
+          arrivedMs: this.now()
+        });
+        break;
+      case Frame.PING:
+        this.send(this.client.pong());
+        break;
+      case Frame.PONG: {
+        const id = this.client.lastPong;
+        const sent = this.pings.get(id);
+        if (sent !== void 0) {
+          this.rttMs = this.now() - sent;
+          this.pings.delete(id);
+        }
+        break;
+      }
+      case Frame.MATCH_END:
+        this.ended = true;
+        this.options.onEnd?.(this.client.results());
+        break;
+      case Frame.KICKED:
+        this.ended = true;
+        break;
+      default:
+        if (code < 0) {
+          const what = code === Frame.WRONG_GAME ? "the server plays another game" : `frame error ${code}`;
+          this.socket?.close(1002, what);
+          this.shutdown(new SessionError(code, "client_error", what));
+        }
+    }
+    return code;
+  }
+  startTimers() {
+    this.stopTimers();
+    const rate = this.client.tickRate || 30;
+    this.tickTimer = setInterval(() => this.sendInput(), 1e3 / rate);
+    this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 1e3);
+    this.ping();
+  }
+  stopTimers() {
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.tickTimer = null;
+    this.pingTimer = null;
+  }
+  sendInput() {
+    if (this.socket?.readyState !== 1) return;
+    const values = this.options.input();
+    const seq = this.client.nextSeq;
+    const bytes = this.client.input(values);
+    if (bytes === null) {
+      this.shutdown(new SessionError(0, "invalid_input", `input ${Array.from(values)} is outside the game's declaration`));
+      return;
+    }
+    this.send(bytes);
+    this.options.onInput?.(seq, values);
+  }
+  ping() {
+    const id = this.nextPing++;
+    const now = this.now();
+    this.pings.set(id, now);
+    for (const [old] of this.pings) if (old < id - 16) this.pings.delete(old);
+    this.send(this.client.ping(id, Math.round(now * 1e3)));
+  }
+  send(bytes) {
+    if (this.socket?.readyState === 1 && bytes.length > 0) this.socket.send(bytes);
+  }
+  /** Reopens the connection with the reconnect token, until the server's grace runs out. */
+  resume() {
+    this.stopTimers();
+    if (this.resumeAttempt === 0) {
+      this.resumeUntil = this.now() + (this.welcome?.reconnect_grace_s ?? 10) * 1e3;
+    }
+    this.resumeAttempt++;
+    if (this.now() > this.resumeUntil) {
+      this.shutdown(new SessionError(1006, "connection_lost", "could not resume within the grace period"));
+      return;
+    }
+    this.options.onResuming?.(this.resumeAttempt);
+    const delay = Math.min(2e3, 100 * 2 ** (this.resumeAttempt - 1));
+    setTimeout(() => {
+      if (this.closed) return;
+      this.open(this.client.resume(), () => void 0, (e) => this.shutdown(e));
+    }, delay);
+  }
+  /** The error a close code stands for (null for a normal end). */
+  error(code, reason) {
+    const name = this.core.closeName(code);
+    if (code === 1e3 || this.ended && code === 4012) return null;
+    if (code === 4011) {
+      const why = this.client.kicked() || reason;
+      return new SessionError(code, name, why, `removed from the match by an admin${why ? `: ${why}` : ""}`);
+    }
+    return new SessionError(code, name, reason);
+  }
+  /** Stops for good (idempotent): timers off, socket closed, `onClose` once. */
+  close() {
+    this.shutdown(null);
+  }
+  /** Frees the core's state for this session (after it closed; its counters read 0 after). */
+  dispose() {
+    this.shutdown(null);
+    this.client.free();
+  }
+  shutdown(error) {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket && socket.readyState <= 1) socket.close(1e3, "bye");
+    this.options.onClose?.(error);
+  }
+};
+
+// src/sdk/interpolation.ts
+function entityKey(index, version) {
+  return version * 2 ** 32 + index;
+}
+var Interpolator = class {
+  delayMs;
+  msPerTick;
+  fieldCount;
+  lerp;
+  angles;
+  snap;
+  capacity;
+  buffer = [];
+  /** Arrival time minus tick time: where tick 0 lies on the local clock. */
+  offset = null;
+  constructor(options) {
+    this.msPerTick = 1e3 / options.tickRate;
+    this.delayMs = options.delayMs ?? 100;
+    this.fieldCount = options.fields.length;
+    const index = (name) => {
+      const i = options.fields.findIndex((f) => f.name === name);
+      if (i < 0) throw new Error(`no entity field ${name}`);
+      return i;
+    };
+    const angles = options.angles ?? {};
+    this.angles = Object.entries(angles).map(([name, turn]) => [index(name), turn]);
+    const lerp = options.lerp ?? options.fields.filter((f) => f.encoding === "predicted").map((f) => f.name);
+    this.lerp = lerp.filter((name) => !(name in angles)).map(index);
+    this.snap = options.snap ?? Infinity;
+    this.capacity = options.capacity ?? 64;
+  }
+  /** Keeps a copy of the world at `tick`, which arrived at `arrivalMs` on the local clock. */
+  push(tick, arrivalMs, world) {
+    const newest = this.buffer[this.buffer.length - 1];
+    if (newest && tick <= newest.tick) return;
+    const ids = world.ids.slice(0, world.len * 2);
+    const rows = world.rows.slice(0, world.len * this.fieldCount);
+    const rowOf = /* @__PURE__ */ new Map();
+    for (let i = 0; i < world.len; i++) rowOf.set(entityKey(ids[2 * i], ids[2 * i + 1]), i);
+    this.buffer.push({ tick, ids, rows, rowOf });
+    if (this.buffer.length > this.capacity) this.buffer.shift();
+    const offset = arrivalMs - tick * this.msPerTick;
+    if (this.offset === null || offset < this.offset) this.offset = offset;
+    else this.offset += (offset - this.offset) * 0.02;
+  }
+  /** The (fractional) tick drawn at `nowMs`. */
+  renderTick(nowMs) {
+    if (this.offset === null) return 0;
+    return (nowMs - this.delayMs - this.offset) / this.msPerTick;
+  }
+  /** The newest snapshot's tick (0 before any). */
+  get newestTick() {
+    return this.buffer[this.buffer.length - 1]?.tick ?? 0;
+  }
+  /**
+   * The entities as drawn at `nowMs`: those alive at the render tick, their blended fields
+   * between the bracketing snapshots. Before the first snapshot, nothing; past the newest, the
+   * newest as it is (no guessing ahead).
+   */
+  sample(nowMs) {
+    const n = this.buffer.length;
+    if (n === 0) return [];
+    const at = this.renderTick(nowMs);
+    let a = 0;
+    while (a + 1 < n && this.buffer[a + 1].tick <= at) a++;
+    if (a > 0) {
+      this.buffer.splice(0, a);
+      a = 0;
+    }
+    const older = this.buffer[0];
+    const newer = this.buffer.length > 1 ? this.buffer[1] : null;
+    const t = newer && at > older.tick ? Math.min(1, (at - older.tick) / (newer.tick - older.tick)) : 0;
+    const out = [];
+    const f = this.fieldCount;
+    for (let i = 0; i < older.ids.length / 2; i++) {
+      const index = older.ids[2 * i];
+      const version = older.ids[2 * i + 1];
+      const key = entityKey(index, version);
+      const values = new Float64Array(f);
+      for (let k = 0; k < f; k++) values[k] = older.rows[i * f + k];
+      const j = newer?.rowOf.get(key);
+      if (newer && j !== void 0 && t > 0) {
+        const blend = (k) => newer.rows[j * f + k] - older.rows[i * f + k];
+        const snaps = this.lerp.some((k) => Math.abs(blend(k)) > this.snap);
+        if (snaps) {
+          for (let k = 0; k < f; k++) values[k] = newer.rows[j * f + k];
+        } else {
+          for (const k of this.lerp) values[k] += blend(k) * t;
+          for (const [k, turn] of this.angles) {
+            let d = blend(k) % turn;
+            if (d > turn / 2) d -= turn;
+            if (d < -turn / 2) d += turn;
+            values[k] = ((values[k] + d * t) % turn + turn) % turn;
+          }
+        }
+      }
+      out.push({ key, index, version, values });
+    }
+    return out;
+  }
+};
+
+// src/sdk/prediction.ts
+var Predictor = class {
+  model;
+  pending = [];
+  current = null;
+  /** Inputs kept unacknowledged, at most (a stalled connection must not grow this forever). */
+  capacity;
+  constructor(model, capacity = 256) {
+    this.model = model;
+    this.capacity = capacity;
+  }
+  /** The predicted state (null before the first snapshot showed the player). */
+  get state() {
+    return this.current;
+  }
+  /** Inputs sent that the server has not yet applied. */
+  get unacknowledged() {
+    return this.pending.length;
+  }
+  /** An input sent with `seq`: applies it to the prediction at once. */
+  apply(seq, input) {
+    if (this.current === null) return null;
+    this.current = this.model.step(this.current, input);
+    this.pending.push({ seq, input, after: this.current });
+    if (this.pending.length > this.capacity) this.pending.shift();
+    return this.current;
+  }
+  /**
+   * A snapshot showed the player as `server`, with every input up to `lastInputSeq` applied:
+   * drops those, and replays the rest on the server's state.
+   */
+  reconcile(server, lastInputSeq) {
+    let local = null;
+    while (this.pending.length > 0 && this.pending[0].seq <= lastInputSeq) {
+      local = this.pending.shift().after;
+    }
+    let state = this.model.authoritative(server, local);
+    for (const p of this.pending) {
+      state = this.model.step(state, p.input);
+      p.after = state;
+    }
+    this.current = state;
+    return { state, replayed: this.pending.length };
+  }
+  /** Forgets everything (the player died, or the connection was replaced). */
+  reset() {
+    this.pending = [];
+    this.current = null;
+  }
+};
+
+// src/sdk/games/arena.ts
+var POS_SCALE = 16;
+var AIM_TURN = 65536;
+var ArenaKind = Object.freeze({ PLAYER: 0, PROJECTILE: 1, ORB: 2, DRONE: 3 });
+var ArenaFlags = Object.freeze({ DEAD: 1, DASHING: 2, FIRING: 4 });
+var ArenaButtons = Object.freeze({ FIRE: 1, DASH: 2 });
+var ArenaEvents = Object.freeze({ KILL: "Kill", PICKUP: "Pickup", RESPAWN: "Respawn" });
+function arenaInput(input) {
+  return [input.buttons, input.move_dir, input.aim];
+}
+function arenaInputOf(values) {
+  return { buttons: values[0], move_dir: values[1], aim: values[2] };
+}
+function moveDir(up, down, left, right) {
+  const dx = (right ? 1 : 0) - (left ? 1 : 0);
+  const dy = (down ? 1 : 0) - (up ? 1 : 0);
+  if (dx === 0 && dy === 0) return 0;
+  const octant = Math.round(Math.atan2(dy, dx) / (Math.PI / 4));
+  return (octant + 8) % 8 + 1;
+}
+function aimToward(dx, dy) {
+  const turns = Math.atan2(dy, dx) / (2 * Math.PI);
+  return (Math.round(turns * AIM_TURN) % AIM_TURN + AIM_TURN) % AIM_TURN;
+}
+function arenaInterpolation(decl, tickRate) {
+  return {
+    tickRate,
+    fields: decl.entity,
+    angles: { aim: AIM_TURN },
+    snap: 200 * POS_SCALE
+  };
+}
+function arenaPrediction(motion) {
+  return {
+    step: (state, values) => motion.step(state, arenaInputOf(values)),
+    authoritative: (server, local) => ({
+      x: server.x,
+      y: server.y,
+      dashLeft: local?.dashLeft ?? 0,
+      dashCooldown: local?.dashCooldown ?? 0,
+      dashVx: local?.dashVx ?? 0,
+      dashVy: local?.dashVy ?? 0
+    })
+  };
+}
+
+// src/sdk/games/arena-motion.ts
+var POS_SCALE2 = 16;
+var DASH_BUTTON = 2;
+var INV_SQRT2_Q16 = 46341;
+var COMPASS = [
+  [0, 0],
+  [1, 0],
+  [1, 1],
+  [0, 1],
+  [-1, 1],
+  [-1, 0],
+  [-1, -1],
+  [0, -1],
+  [1, -1]
+];
+var RESOLVE_PASSES = 4;
+var I32_MIN = -2147483648;
+var I32_MAX = 2147483647;
+var U32_MAX = 4294967295;
+function roundHalfAway(x) {
+  const t = Math.trunc(x);
+  return Math.abs(x - t) >= 0.5 ? t + Math.sign(x) : t;
+}
+function floatToI32(x) {
+  if (Number.isNaN(x)) return 0;
+  return Math.trunc(Math.min(Math.max(x, I32_MIN), I32_MAX));
+}
+function floatToU32(x) {
+  if (Number.isNaN(x)) return 0;
+  return Math.trunc(Math.min(Math.max(x, 0), U32_MAX));
+}
+var SAFE = Number.MAX_SAFE_INTEGER;
+function mulExact(a, b) {
+  const p = a * b;
+  return Math.abs(p) <= SAFE ? p : BigInt(a) * BigInt(b);
+}
+function lessThan(a, b) {
+  return typeof a === typeof b ? a < b : BigInt(a) < BigInt(b);
+}
+function mulDivTrunc(a, b, d) {
+  const p = a * b;
+  if (Math.abs(p) <= SAFE) {
+    return Math.trunc(p / d) | 0;
+  }
+  return Number(BigInt.asIntN(32, BigInt(a) * BigInt(b) / BigInt(d)));
+}
+function isqrt(n) {
+  if (typeof n === "number") {
+    let s2 = Math.floor(Math.sqrt(n));
+    while (s2 * s2 > n) s2 -= 1;
+    while ((s2 + 1) * (s2 + 1) <= n) s2 += 1;
+    return s2;
+  }
+  let s = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (s * s > n) s -= 1n;
+  while ((s + 1n) * (s + 1n) <= n) s += 1n;
+  return s;
+}
+function posToFixed(units) {
+  return floatToI32(roundHalfAway(Math.fround(Math.fround(units) * POS_SCALE2)));
+}
+function secondsToTicks(seconds, rate) {
+  return floatToU32(roundHalfAway(Math.fround(seconds) * rate));
+}
+function speedPerTick(unitsPerS, rate) {
+  return floatToI32(roundHalfAway(Math.fround(unitsPerS) * POS_SCALE2 / rate));
+}
+function compassVelocities(speed) {
+  const diagonal = Math.floor((speed * INV_SQRT2_Q16 + 32768) / 65536) | 0;
+  return COMPASS.map(([x, y]) => {
+    const c = x !== 0 && y !== 0 ? diagonal : speed;
+    return [x * c + 0, y * c + 0];
+  });
+}
+var UNIT_BITS = 16;
+var TABLE_BITS = 12;
+var TABLE_LEN = 1 << TABLE_BITS;
+var TAU = 6.283185307179586;
+function sinCosUnitTurn(t) {
+  const quarter = Math.trunc(t * 4 + 0.5);
+  const r = (t - quarter * 0.25) * TAU;
+  const r2 = r * r;
+  const sin = r * (1 - r2 / 6 * (1 - r2 / 20 * (1 - r2 / 42 * (1 - r2 / 72 * (1 - r2 / 110 * (1 - r2 / 156 * (1 - r2 / 210)))))));
+  const cos = 1 - r2 / 2 * (1 - r2 / 12 * (1 - r2 / 30 * (1 - r2 / 56 * (1 - r2 / 90 * (1 - r2 / 132 * (1 - r2 / 182))))));
+  switch (quarter % 4) {
+    case 0:
+      return [sin, cos];
+    case 1:
+      return [cos, -sin];
+    case 2:
+      return [-sin, -cos];
+    default:
+      return [-cos, sin];
+  }
+}
+function constRoundToI32(x) {
+  return floatToI32(x < 0 ? x - 0.5 : x + 0.5);
+}
+var cosTable = null;
+function cosTableOnce() {
+  if (cosTable === null) {
+    cosTable = new Int32Array(TABLE_LEN);
+    for (let i = 0; i < TABLE_LEN; i++) {
+      cosTable[i] = constRoundToI32(sinCosUnitTurn(i / TABLE_LEN)[1] * (1 << UNIT_BITS));
+    }
+  }
+  return cosTable;
+}
+function scaleBy(length, unit) {
+  const product = length * unit;
+  const magnitude = Math.min(Math.floor((Math.abs(product) + (1 << UNIT_BITS - 1)) / (1 << UNIT_BITS)), I32_MAX);
+  return product < 0 ? 0 - magnitude : magnitude;
+}
+function aimVector(aim, length) {
+  const table2 = cosTableOnce();
+  const shift = 16 - TABLE_BITS;
+  const index = (aim + (1 << shift - 1) >>> shift) % TABLE_LEN;
+  const cos = table2[index];
+  const sin = table2[(index + TABLE_LEN - TABLE_LEN / 4) % TABLE_LEN];
+  return [scaleBy(length, cos), scaleBy(length, sin)];
+}
+function field(obj, key, path) {
+  if (!(key in obj)) throw new Error(`arena motion: ${path}${key} is missing`);
+  return obj[key];
+}
+function num(obj, key, path = "") {
+  const v = field(obj, key, path);
+  if (typeof v !== "number") throw new Error(`arena motion: ${path}${key} must be a number`);
+  return v;
+}
+function table(obj, key, path = "") {
+  const v = field(obj, key, path);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new Error(`arena motion: ${path}${key} must be a table`);
+  }
+  return v;
+}
+var ArenaMotion = class {
+  radius;
+  walk;
+  dash;
+  dashSpeed;
+  dashTicks;
+  dashCooldownTicks;
+  width;
+  height;
+  walls;
+  /** `move_circle`'s longest substep. */
+  maxStep;
+  constructor(tuning, layout, tickRate) {
+    if (!Number.isInteger(tickRate) || tickRate < 0 || tickRate > 65535) {
+      throw new RangeError(`arena motion: tick rate ${tickRate} is not a u16`);
+    }
+    const rate = Math.max(tickRate, 1);
+    const player = table(tuning, "player");
+    const p = "player.";
+    const walkSpeed = speedPerTick(num(player, "speed", p), rate);
+    this.dashSpeed = speedPerTick(num(player, "dash_speed", p), rate);
+    this.radius = Math.max(posToFixed(num(player, "radius", p)), 1);
+    this.walk = compassVelocities(walkSpeed);
+    this.dash = compassVelocities(this.dashSpeed);
+    const dashDuration = num(player, "dash_duration_s", p);
+    this.dashTicks = Math.fround(dashDuration) > 0 ? Math.max(secondsToTicks(dashDuration, rate), 1) : 0;
+    this.dashCooldownTicks = secondsToTicks(num(player, "dash_cooldown_s", p), rate);
+    this.width = posToFixed(num(layout, "width"));
+    this.height = posToFixed(num(layout, "height"));
+    const walls = layout.walls ?? [];
+    if (!Array.isArray(walls)) throw new Error("arena motion: walls must be an array");
+    this.walls = walls.map((w, i) => {
+      if (typeof w !== "object" || w === null) throw new Error(`arena motion: walls[${i}] must be a table`);
+      const r = w;
+      const at = `walls[${i}].`;
+      const [x, y, ww, h] = [num(r, "x", at), num(r, "y", at), num(r, "w", at), num(r, "h", at)];
+      return {
+        x0: posToFixed(x),
+        y0: posToFixed(y),
+        x1: posToFixed(Math.fround(Math.fround(x) + Math.fround(ww))),
+        y1: posToFixed(Math.fround(Math.fround(y) + Math.fround(h)))
+      };
+    });
+    let thinnest = I32_MAX;
+    for (const w of this.walls) thinnest = Math.min(thinnest, Math.min(w.x1 - w.x0, w.y1 - w.y0));
+    this.maxStep = Math.max(Math.trunc(Math.min(this.radius, thinnest) / 2), 1);
+  }
+  /** One tick of a living player's movement, exactly as the server computes it (positions in fixed point). */
+  step(s, input) {
+    const dir = input.move_dir;
+    if (!Number.isInteger(dir) || dir < 0 || dir >= COMPASS.length) {
+      throw new RangeError(`arena motion: move_dir ${dir} is outside 0..=8`);
+    }
+    let { x, y, dashLeft, dashVx, dashVy } = s;
+    let dashCooldown = Math.max(s.dashCooldown - 1, 0);
+    if ((input.buttons & DASH_BUTTON) !== 0 && dashCooldown === 0 && dashLeft === 0 && this.dashTicks > 0) {
+      [dashVx, dashVy] = dir === 0 ? aimVector(input.aim & 65535, this.dashSpeed) : this.dash[dir];
+      dashLeft = this.dashTicks;
+      dashCooldown = this.dashCooldownTicks;
+    }
+    let velocity;
+    if (dashLeft > 0) {
+      dashLeft -= 1;
+      velocity = [dashVx, dashVy];
+    } else {
+      velocity = this.walk[dir];
+    }
+    if (velocity[0] !== 0 || velocity[1] !== 0) {
+      [x, y] = this.moveCircle([x, y], velocity);
+    }
+    return { x, y, dashLeft, dashCooldown, dashVx, dashVy };
+  }
+  /** Pushes a position out of walls/bounds as the server's Walls::resolve does. */
+  resolve(x, y) {
+    return this.resolveCircle([x, y], this.radius);
+  }
+  /** `Walls::move_circle`: substeps short enough that the centre never passes a wall. */
+  moveCircle(from, delta) {
+    const longest = Math.max(Math.abs(delta[0]), Math.abs(delta[1]));
+    const steps = Math.max(Math.ceil(longest / this.maxStep), 1);
+    let pos = from;
+    let done = [0, 0];
+    for (let k = 1; k <= steps; k++) {
+      const target = [mulDivTrunc(delta[0], k, steps), mulDivTrunc(delta[1], k, steps)];
+      pos = [pos[0] + target[0] - done[0], pos[1] + target[1] - done[1]];
+      done = target;
+      pos = this.resolveCircle(pos, this.radius);
+    }
+    return pos;
+  }
+  /** `Walls::resolve`. */
+  resolveCircle(at, radius) {
+    let pos = this.clamp(at, radius);
+    for (let pass = 0; pass < RESOLVE_PASSES; pass++) {
+      let pushed = false;
+      for (const wall of this.walls) {
+        const push = pushOut(wall, pos, radius);
+        if (push !== null) {
+          pos = [pos[0] + push[0], pos[1] + push[1]];
+          pushed = true;
+        }
+      }
+      pos = this.clamp(pos, radius);
+      if (!pushed) break;
+    }
+    return pos;
+  }
+  /** `Walls::clamp`: `max` last, so an arena narrower than the circle keeps it top-left. */
+  clamp(pos, radius) {
+    return [
+      Math.max(Math.min(pos[0], this.width - radius), radius),
+      Math.max(Math.min(pos[1], this.height - radius), radius)
+    ];
+  }
+};
+function pushOut(w, pos, radius) {
+  const nx = Math.min(Math.max(pos[0], w.x0), w.x1);
+  const ny = Math.min(Math.max(pos[1], w.y0), w.y1);
+  const dx = pos[0] - nx;
+  const dy = pos[1] - ny;
+  const d2 = addExact(mulExact(dx, dx), mulExact(dy, dy));
+  if (!lessThan(d2, mulExact(radius, radius))) return null;
+  if (dx === 0 && dy === 0) {
+    const exits = [
+      [w.x0 - radius - pos[0], 0],
+      [w.x1 + radius - pos[0], 0],
+      [0, w.y0 - radius - pos[1]],
+      [0, w.y1 + radius - pos[1]]
+    ];
+    let best = exits[0];
+    for (const e of exits) {
+      if (Math.abs(e[0]) + Math.abs(e[1]) < Math.abs(best[0]) + Math.abs(best[1])) best = e;
+    }
+    return best;
+  }
+  if (dx === 0) return [0, Math.sign(dy) * (radius - Math.abs(dy))];
+  if (dy === 0) return [Math.sign(dx) * (radius - Math.abs(dx)), 0];
+  const root = isqrt(d2);
+  const out = (c) => {
+    if (typeof root === "number") {
+      const d3 = Math.max(root, 1);
+      const num2 = Math.abs(c) * radius + d3 - 1;
+      if (num2 <= SAFE) return Math.sign(c) * Math.floor(num2 / d3) | 0;
+    }
+    const d = BigInt(root) > 1n ? BigInt(root) : 1n;
+    const q = (BigInt(Math.abs(c)) * BigInt(radius) + d - 1n) / d;
+    return Number(BigInt.asIntN(32, c < 0 ? -q : q));
+  };
+  return [nx + out(dx) - pos[0], ny + out(dy) - pos[1]];
+}
+function addExact(a, b) {
+  if (typeof a === "number" && typeof b === "number" && Math.abs(a + b) <= SAFE) return a + b;
+  return BigInt(a) + BigInt(b);
+}
+
+// src/sdk/games/cycles.ts
+var CyclesKind = Object.freeze({ CYCLE: 0, TRAIL: 1 });
+var Turn = Object.freeze({ STRAIGHT: 0, LEFT: 1, RIGHT: 2 });
+var Heading = Object.freeze({ EAST: 0, SOUTH: 1, WEST: 2, NORTH: 3 });
+function turnToward(heading, wanted) {
+  const d = (wanted - heading + 4) % 4;
+  if (d === 1) return Turn.RIGHT;
+  if (d === 3) return Turn.LEFT;
+  return null;
+}
+function cyclesInterpolation(decl, tickRate) {
+  return { tickRate, fields: decl.entity, snap: 1 };
+}
+export {
+  AIM_TURN,
+  Api,
+  ApiError,
+  ArenaButtons,
+  ArenaEvents,
+  ArenaFlags,
+  ArenaKind,
+  ArenaMotion,
+  Core,
+  CoreClient,
+  CyclesKind,
+  EventTag,
+  Frame,
+  Heading,
+  Interpolator,
+  MemoryStore,
+  POS_SCALE,
+  Predictor,
+  Session,
+  SessionError,
+  Turn,
+  aimToward,
+  arenaInput,
+  arenaInterpolation,
+  arenaPrediction,
+  cyclesInterpolation,
+  entityKey,
+  moveDir,
+  turnToward
+};
