@@ -383,6 +383,8 @@ var Session = class _Session {
   closed = false;
   resumeAttempt = 0;
   resumeUntil = 0;
+  /** Rejects `connect` while the first Welcome has not come. */
+  refuse = null;
   constructor(core, game, url, options) {
     this.core = core;
     this.client = core.client(game);
@@ -395,7 +397,11 @@ var Session = class _Session {
   static connect(core, game, ticket, options) {
     const session = new _Session(core, game, ticket.url, options);
     return new Promise((resolve, reject) => {
-      session.open(session.client.hello(ticket.ticket), resolve, reject);
+      session.refuse = reject;
+      session.open(session.client.hello(ticket.ticket), (s) => {
+        session.refuse = null;
+        resolve(s);
+      }, reject);
     });
   }
   /** Leaves the match (the seat is freed; no results for this player). */
@@ -560,6 +566,8 @@ var Session = class _Session {
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState <= 1) socket.close(1e3, "bye");
+    this.refuse?.(error ?? new SessionError(1e3, "normal", "", "closed before the server welcomed the player"));
+    this.refuse = null;
     this.options.onClose?.(error);
   }
 };

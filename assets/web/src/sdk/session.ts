@@ -87,6 +87,8 @@ export class Session {
   private closed = false;
   private resumeAttempt = 0;
   private resumeUntil = 0;
+  /** Rejects `connect` while the first Welcome has not come. */
+  private refuse: ((e: SessionError) => void) | null = null;
 
   private constructor(core: Core, game: string, url: string, options: SessionOptions) {
     this.core = core;
@@ -101,7 +103,11 @@ export class Session {
   static connect(core: Core, game: string, ticket: JoinTicket, options: SessionOptions): Promise<Session> {
     const session = new Session(core, game, ticket.url, options);
     return new Promise((resolve, reject) => {
-      session.open(session.client.hello(ticket.ticket), resolve, reject);
+      session.refuse = reject;
+      session.open(session.client.hello(ticket.ticket), (s) => {
+        session.refuse = null;
+        resolve(s);
+      }, reject);
     });
   }
 
@@ -281,6 +287,8 @@ export class Session {
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState <= 1) socket.close(1000, 'bye');
+    this.refuse?.(error ?? new SessionError(1000, 'normal', '', 'closed before the server welcomed the player'));
+    this.refuse = null;
     this.options.onClose?.(error);
   }
 }
