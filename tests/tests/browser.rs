@@ -1,8 +1,8 @@
 //! The browser client in headless Chromium against a real server with bots playing: for each
 //! shipped game, `assets/web/e2e/play.mjs` opens `/?play=guest&game=...`, presses keys, and
 //! checks on the page that its own player moved and is drawn where the page says, that the bots'
-//! players are drawn, and that snapshot checksums matched. Screenshots land in
-//! `target/browser/`.
+//! players are drawn, and that snapshot checksums matched; then it ends the match (admin key)
+//! and sees the results, and opens the leaderboards page. Screenshots land in `target/browser/`.
 //!
 //! Needs Debian's `chromium` and the npm packages of `assets/web` (`.ci/run` installs both);
 //! without them the test is skipped, except under `CI`, where it fails.
@@ -74,6 +74,8 @@ async fn a_player_plays_both_games_in_headless_chromium() -> anyhow::Result<()> 
             .arg(game)
             .arg(&shot)
             .current_dir(root.join("assets/web"))
+            // The page ends its match with the admin key once it played, to see the results.
+            .env("TICKWIRE_ADMIN_KEY", &srv.server.state.admin_key)
             .kill_on_drop(true)
             .output();
         let out = timeout(Duration::from_secs(240), run).await;

@@ -24,7 +24,10 @@ const browser = await chromium.launch({
 const seen = { game, console: [], requests: new Set() };
 try {
   const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
-  page.on('console', (m) => { if (m.type() === 'error') seen.console.push(m.text()); });
+  // A 404 for "you have no record on this board yet" is an answer, not a fault of the page.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(seen.boards && m.text().includes('404'))) seen.console.push(m.text());
+  });
   page.on('pageerror', (e) => seen.console.push(String(e)));
   page.on('request', (r) => seen.requests.add(new URL(r.url()).origin));
   // The realtime socket must go back to the same host (ws or wss).
@@ -44,14 +47,25 @@ try {
   if ((await state()).game !== game) throw new Error(`playing ${(await state()).game}, not ${game}`);
 
   const before = (await state()).view;
+  // Keys must move our player. Bots shoot, so the player may die (and respawn elsewhere) while
+  // a key is held: measure from where it stands while alive, starting over after a death.
+  const moves = (axis) => page.waitForFunction((axis) => {
+    const me = window.tickwire.view.me;
+    const w = window;
+    if (!me) {
+      w.__from = null;
+      return false;
+    }
+    if (w.__from == null) w.__from = me[axis];
+    return me[axis] > w.__from + 30;
+  }, axis, { timeout: PATIENCE, polling: 50 });
   if (game === 'arena') {
-    // Walk right then down; the predicted position must follow the keys.
     await page.keyboard.down('d');
-    await until('moved east', (x0) => window.tickwire.view.me && window.tickwire.view.me.x > x0 + 30, before.me.x);
+    await moves('x');
     await page.keyboard.up('d');
-    const mid = (await state()).view.me;
+    await page.evaluate(() => (window.__from = null));
     await page.keyboard.down('s');
-    await until('moved south', (y0) => window.tickwire.view.me && window.tickwire.view.me.y > y0 + 30, mid.y);
+    await moves('y');
     await page.keyboard.up('s');
     // Aim at the middle of the canvas and fire a few shots.
     const canvas = await page.locator('canvas').boundingBox();
@@ -61,31 +75,71 @@ try {
     await page.mouse.up();
     await until('the bots\' players drawn', () => window.tickwire.view.drawn.otherPlayers >= 1);
   } else {
-    // Turn with Q and E: the cycle's heading must follow.
-    const h0 = before.heading;
-    await page.keyboard.press('e');
-    await until('turned right', (h) => window.tickwire.view.heading === (h + 1) % 4, h0);
-    await page.keyboard.press('q');
-    await until('turned back left', (h) => window.tickwire.view.heading === h, h0);
+    // Turn right with E: the cycle's heading must follow. A crash in between (a respawn with
+    // another heading) spoils an attempt; a few are allowed.
+    for (let attempt = 1; ; attempt++) {
+      await until('riding', () => window.tickwire.view.me?.alive === true);
+      const h0 = await page.evaluate(() => window.tickwire.view.heading);
+      await page.keyboard.press('e');
+      try {
+        await page.waitForFunction((h) => window.tickwire.view.heading === (h + 1) % 4, h0, { timeout: 15_000, polling: 20 });
+        break;
+      } catch (e) {
+        if (attempt >= 4) throw new Error(`the cycle did not turn right from heading ${h0}: ${JSON.stringify(await state())}`, { cause: e });
+      }
+    }
     await until('trails drawn', () => window.tickwire.view.drawn.trails >= 5);
     await until('the bots\' cycles drawn', () => window.tickwire.view.drawn.otherCycles >= 1);
   }
   await until('checksums verified on the page', () => window.tickwire.checksumsVerified >= 3);
 
-  // Our player on the canvas: the pixels around where it is drawn are ours (green).
-  await page.waitForTimeout(0);
-  const pixels = await page.evaluate(() => {
-    const { x, y } = window.tickwire.view.meOnScreen;
-    const ctx = document.querySelector('canvas').getContext('2d');
-    const data = ctx.getImageData(Math.round(x) - 2, Math.round(y) - 2, 5, 5).data;
-    let ours = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i] - 76) < 40 && Math.abs(data[i + 1] - 195) < 40 && Math.abs(data[i + 2] - 138) < 40) ours++;
-    }
-    return ours;
-  });
+  // Our player on the canvas: the pixels around where the page draws it are ours (green). Read
+  // in one go with the position, and waited for, since a dead player is not drawn as ours.
+  let pixels = 0;
+  try {
+    const found = await page.waitForFunction(() => {
+      const at = window.tickwire.view.meOnScreen;
+      if (!at) return false;
+      const ctx = document.querySelector('canvas').getContext('2d');
+      const data = ctx.getImageData(Math.round(at.x) - 2, Math.round(at.y) - 2, 5, 5).data;
+      let ours = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i] - 76) < 40 && Math.abs(data[i + 1] - 195) < 40 && Math.abs(data[i + 2] - 138) < 40) ours++;
+      }
+      return ours >= 5 ? ours : false;
+    }, null, { timeout: PATIENCE, polling: 50 });
+    pixels = await found.jsonValue();
+  } catch {
+    pixels = 0;
+  }
   const after = await state();
   await page.screenshot({ path: screenshot });
+
+  // With the admin key, end the match from the page: the results must be shown.
+  let results = null;
+  const key = process.env.TICKWIRE_ADMIN_KEY;
+  if (key) {
+    const status = await page.evaluate(async ([id, key]) => {
+      const r = await fetch(`/v1/admin/matches/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+      return r.status;
+    }, [after.matchId, key]);
+    if (status >= 300) throw new Error(`ending the match: HTTP ${status}`);
+    await until('the results shown', () => (window.tickwire.results?.length ?? 0) > 0 && !document.querySelector('.overlay').hidden);
+    results = (await state()).results;
+    if (!results.some((r) => r.player_id === after.playerId)) throw new Error(`we are not in the results: ${JSON.stringify(results)}`);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-results.png') });
+
+    // The leaderboards page lists every board the API does, with a page of records.
+    const boards = await page.evaluate(async () => (await (await fetch('/v1/leaderboards')).json()).leaderboards.length);
+    seen.boards = true;
+    await page.goto(`${base}/?page=leaderboards`);
+    // The top of the first board as a table, and where we stand (a table, or why not).
+    await until('the leaderboards listed', (n) => {
+      const sections = document.querySelectorAll('section');
+      return document.querySelectorAll('select option').length === n && sections.length === 2
+        && sections[0].querySelector('table') && sections[1].querySelector('table, p');
+    }, boards);
+  }
   const result = {
     game,
     player: after.playerId,
@@ -96,6 +150,7 @@ try {
     checksumsVerified: after.checksumsVerified,
     desyncs: after.desyncs,
     rttMs: after.rttMs,
+    results,
     origins: [...seen.requests],
     errors: seen.console,
   };
