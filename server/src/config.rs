@@ -59,6 +59,19 @@ pub struct Cli {
     /// [default: derived from --listen]
     #[arg(long, env = "TICKWIRE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Origins (scheme://host[:port]) whose pages may call the API and open the realtime
+    /// socket, comma-separated; `*` for any (credentials are then never allowed)
+    /// [default: only the server's own origin]
+    #[arg(long, env = "TICKWIRE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Proxies (CIDRs, comma-separated) whose X-Forwarded-For / Forwarded headers name the
+    /// client; from any other address those headers are ignored [default: none]
+    #[arg(long, env = "TICKWIRE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// Serve the diagnostics endpoints (`/v1/diagnostics/echo`, a WebSocket echo for
+    /// conformance testing) [default: off]
+    #[arg(long, env = "TICKWIRE_DIAGNOSTICS", num_args = 0..=1, default_missing_value = "true")]
+    pub diagnostics: Option<bool>,
 }
 
 /// The optional TOML file: the same settings as the flags, plus the tunables that have no flag.
@@ -74,6 +87,9 @@ pub struct FileConfig {
     pub role: Option<Role>,
     pub assets: Option<PathBuf>,
     pub public_url: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    pub diagnostics: Option<bool>,
     /// The admin API key; made in `<data-dir>/admin.key` when not given.
     pub admin_key: Option<String>,
     /// The token signing key; made in `<data-dir>/signing.key` when not given.
@@ -126,6 +142,13 @@ pub struct Limits {
     pub auth_attempts_per_username_per_minute: u32,
     /// Guest logins per minute from one client address (raise it for load tests).
     pub guest_logins_per_address_per_minute: u32,
+    /// Connections one client address may hold open at once (HTTP and WebSocket); more are
+    /// answered 429. Proxies in `trusted_proxies` are exempt; their clients count by the
+    /// address the proxy names.
+    pub max_connections_per_address: u32,
+    /// Seconds a client has to send a request's headers (and to finish the TLS handshake)
+    /// before the connection is dropped.
+    pub header_timeout_s: f32,
 }
 
 impl Default for Limits {
@@ -147,6 +170,8 @@ impl Default for Limits {
             auth_attempts_per_address_per_minute: 60,
             auth_attempts_per_username_per_minute: 10,
             guest_logins_per_address_per_minute: 1200,
+            max_connections_per_address: 256,
+            header_timeout_s: 10.0,
         }
     }
 }
@@ -161,6 +186,12 @@ pub struct Config {
     pub role: Role,
     pub assets: PathBuf,
     pub public_url: Option<String>,
+    /// Origins besides the server's own that browsers may call from (`*`: any).
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether `/v1/diagnostics/*` is served.
+    pub diagnostics: bool,
     pub admin_key: Option<String>,
     pub signing_key: Option<String>,
     pub limits: Limits,
@@ -286,6 +317,19 @@ impl Config {
                 .or(file.assets)
                 .unwrap_or_else(|| PathBuf::from("assets")),
             public_url: cli.public_url.or(file.public_url),
+            allowed_origins: cli
+                .allowed_origins
+                .or(file.allowed_origins)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            trusted_proxies: cli
+                .trusted_proxies
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+            diagnostics: cli.diagnostics.or(file.diagnostics).unwrap_or(false),
             admin_key: file.admin_key,
             signing_key: file.signing_key,
             limits: file.limits,

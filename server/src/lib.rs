@@ -11,6 +11,7 @@ pub(crate) mod games;
 pub mod leaderboards;
 pub mod matches;
 pub mod metrics;
+pub(crate) mod edge;
 pub(crate) mod net;
 pub mod serve;
 pub mod store;

@@ -14,12 +14,14 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::api::{self, AppState, AuthLimiter, Shared};
 use crate::assets::AssetsError;
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::clock::Clock;
 use crate::config::{Config, TlsMode};
+use crate::edge::{ConnSlot, Edge};
 use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
@@ -254,7 +256,13 @@ async fn accept_loop(
     state: AppState,
 ) {
     let tracker = TaskTracker::new();
-    let send_buffer = state.config.limits.socket_send_buffer_bytes;
+    let limits = &state.config.limits;
+    let send_buffer = limits.socket_send_buffer_bytes;
+    let header_timeout = Duration::from_secs_f32(limits.header_timeout_s.max(0.1));
+    let edge = Edge::new(
+        &state.config.trusted_proxies,
+        limits.max_connections_per_address,
+    );
     tracker.spawn(housekeeping(state, shutdown.clone()));
     loop {
         let (tcp, peer) = tokio::select! {
@@ -274,20 +282,34 @@ async fn accept_loop(
         if send_buffer > 0 {
             let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(send_buffer);
         }
-        let app = app.clone();
+        // A trusted proxy carries many clients: they count by the address it names, per request.
+        let slot = if edge.is_trusted(peer.ip()) {
+            Admission::Proxy
+        } else {
+            match edge.connections.acquire(peer.ip()) {
+                Some(slot) => Admission::Slot(Arc::new(slot)),
+                None => Admission::Refused,
+            }
+        };
+        let conn = Conn {
+            peer,
+            app: app.clone(),
+            edge: edge.clone(),
+            slot,
+            header_timeout,
+        };
         let tls = tls.clone();
         let shutdown = shutdown.clone();
         tracker.spawn(async move {
             match tls {
                 Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
-                    {
-                        Ok(Ok(stream)) => serve_connection(stream, peer, app, shutdown).await,
+                    match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, conn, shutdown).await,
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(tcp, peer, app, shutdown).await,
+                None => serve_connection(tcp, conn, shutdown).await,
             }
         });
     }
@@ -296,17 +318,83 @@ async fn accept_loop(
     tracker.wait().await;
 }
 
-async fn serve_connection<IO>(io: IO, peer: SocketAddr, app: Router, shutdown: CancellationToken)
+/// How a connection was let in.
+#[derive(Clone)]
+enum Admission {
+    /// Its place in its address's connection count.
+    Slot(Arc<ConnSlot>),
+    /// From a trusted proxy: each WebSocket upgrade takes a slot for the client it names.
+    Proxy,
+    /// Over the address's cap: every request is answered 429, then the connection closes.
+    Refused,
+}
+
+struct Conn {
+    peer: SocketAddr,
+    app: Router,
+    edge: Edge,
+    slot: Admission,
+    header_timeout: Duration,
+}
+
+fn too_many_connections(max: u32) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = api::error::ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_connections",
+        format!("this address already holds {max} open connections; close some and retry"),
+    )
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+async fn serve_connection<IO>(io: IO, conn: Conn, shutdown: CancellationToken)
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let Conn {
+        peer,
+        app,
+        edge,
+        slot,
+        header_timeout,
+    } = conn;
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().oneshot(req.map(axum::body::Body::new))
+        let client = edge.client_addr(peer, req.headers());
+        let app = app.clone();
+        let (refused, slot) = match &slot {
+            Admission::Slot(slot) => (false, Some(slot.clone())),
+            Admission::Refused => (true, None),
+            Admission::Proxy if fastwebsockets::upgrade::is_upgrade_request(&req) => {
+                match edge.connections.acquire(client.ip()) {
+                    Some(slot) => (false, Some(Arc::new(slot))),
+                    None => (true, None),
+                }
+            }
+            Admission::Proxy => (false, None),
+        };
+        let max = edge.connections.max();
+        async move {
+            if refused {
+                tracing::debug!(%client, "refused: too many connections from this address");
+                return Ok::<_, std::convert::Infallible>(too_many_connections(max));
+            }
+            req.extensions_mut().insert(ConnectInfo(client));
+            if let Some(slot) = slot {
+                req.extensions_mut().insert(slot);
+            }
+            app.oneshot(req.map(axum::body::Body::new))
+                .instrument(tracing::debug_span!("request", %client))
+                .await
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     tokio::pin!(conn);

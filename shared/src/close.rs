@@ -5,8 +5,12 @@
 pub const NORMAL: u16 = 1000;
 /// The server is shutting down.
 pub const GOING_AWAY: u16 = 1001;
+/// A frame that breaks RFC 6455 (an unmasked client frame, a bad continuation).
+pub const PROTOCOL_ERROR: u16 = 1002;
 /// A text frame, or another frame type the protocol does not use.
 pub const UNSUPPORTED_DATA: u16 = 1003;
+/// A text message (or a close reason) that is not UTF-8.
+pub const INVALID_PAYLOAD: u16 = 1007;
 /// A frame over the inbound size limit.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The server failed; try again later.
@@ -55,7 +59,9 @@ pub fn name(code: u16) -> &'static str {
     match code {
         NORMAL => "normal",
         GOING_AWAY => "going_away",
+        PROTOCOL_ERROR => "protocol_error",
         UNSUPPORTED_DATA => "unsupported_data",
+        INVALID_PAYLOAD => "invalid_payload",
         MESSAGE_TOO_BIG => "message_too_big",
         INTERNAL_ERROR => "internal_error",
         EXPECTED_HELLO => "expected_hello",

@@ -99,6 +99,12 @@ pub struct Options {
     pub games: Option<server::game::GameSet>,
     /// The leaderboards (the server's defaults when empty).
     pub leaderboards: Vec<server::leaderboards::BoardDef>,
+    /// `--allowed-origins`.
+    pub allowed_origins: Vec<String>,
+    /// `--trusted-proxies`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `--diagnostics`.
+    pub diagnostics: bool,
 }
 
 impl Default for Options {
@@ -114,6 +120,9 @@ impl Default for Options {
             extra_assets: Vec::new(),
             games: None,
             leaderboards: Vec::new(),
+            allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            diagnostics: false,
         }
     }
 }
@@ -219,6 +228,9 @@ impl TestServer {
             role: Role::All,
             assets: custom_assets(&data_dir, &options)?,
             public_url: None,
+            allowed_origins: options.allowed_origins,
+            trusted_proxies: options.trusted_proxies,
+            diagnostics: options.diagnostics,
             admin_key: None,
             signing_key: None,
             limits: options.limits,

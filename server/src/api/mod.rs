@@ -5,11 +5,13 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+mod cache;
 pub mod error;
 pub mod health;
 pub mod leaderboards;
 pub mod limits;
 pub mod lobby;
+mod origins;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -17,8 +19,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -65,20 +68,48 @@ pub struct Shared {
 /// reconnect token) as the first binary message.
 #[utoipa::path(get, path = "/v1/realtime", tag = "realtime",
     responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 403, description = "a browser on a page whose origin is not allowed", body = error::ErrorBody),
         (status = 426, description = "not a WebSocket upgrade", body = error::ErrorBody)))]
 async fn realtime(
-    axum::extract::State(state): axum::extract::State<Realtime>,
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
 ) -> Result<axum::response::Response, ApiError> {
+    check_origin(&state, &req)?;
+    crate::net::realtime(state.realtime.clone(), req)
+        .await
+        .map_err(upgrade_error)
+}
+
+/// A WebSocket echo on the realtime endpoint's socket setup, for conformance testing (served
+/// only with `--diagnostics`).
+async fn diagnostics_echo(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    check_origin(&state, &req)?;
+    crate::net::echo(state.realtime.clone(), req)
+        .await
+        .map_err(upgrade_error)
+}
+
+/// Browsers on pages the server does not allow may not open its sockets (CORS does not cover
+/// WebSockets, so the upgrade checks `Origin` itself).
+fn check_origin(state: &AppState, req: &axum::extract::Request) -> Result<(), ApiError> {
+    origins::Origins::new(&state.config.allowed_origins)
+        .admits(req.headers())
+        .map_err(|why| ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", why))
+}
+
+fn upgrade_error(e: crate::net::UpgradeError) -> ApiError {
     use crate::net::UpgradeError;
-    crate::net::realtime(state, req).await.map_err(|e| match e {
+    match e {
         UpgradeError::NotAnUpgrade => ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             "upgrade_required",
             e.to_string(),
         ),
         UpgradeError::Bad(_) => ApiError::bad_request("bad_upgrade", e.to_string()),
-    })
+    }
 }
 
 impl axum::extract::FromRef<AppState> for Realtime {
@@ -186,6 +217,16 @@ pub fn app(state: AppState) -> Router {
     let web = tower_http::services::ServeDir::new(state.config.assets.join("web/public")).fallback(
         axum::handler::HandlerWithoutStateExt::into_service(not_found),
     );
+    let cors = origins::Origins::new(&state.config.allowed_origins).cors();
+    let csp = content_security_policy(&state.config);
+    let router = if state.config.diagnostics {
+        router.route(
+            "/v1/diagnostics/echo",
+            axum::routing::get(diagnostics_echo),
+        )
+    } else {
+        router
+    };
     router
         .route(
             "/v1/openapi.json",
@@ -197,6 +238,7 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(web)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn(cache::cache))
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -207,6 +249,40 @@ pub fn app(state: AppState) -> Router {
             axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
         }))
         .layer(TraceLayer::new_for_http())
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+}
+
+/// What the served pages may load and where they may connect: this server only (and the
+/// configured public URL, where tickets send the realtime socket), wasm compilation allowed,
+/// no framing.
+fn content_security_policy(config: &Config) -> HeaderValue {
+    let mut connect = String::from("'self'");
+    if let Some(url) = &config.public_url {
+        let ws = url
+            .trim_end_matches('/')
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
+        connect.push(' ');
+        connect.push_str(&ws);
+    }
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
 }
 
 async fn not_found() -> ApiError {

@@ -68,6 +68,9 @@ pub struct Outbox {
     acks: AtomicU64,
     /// The newest tick the writer sent, so an ack can be checked against it.
     sent: AtomicU32,
+    /// The first tick this connection received (or resumed from): it holds nothing older, so
+    /// an ack below it is a lie or a bug, never a baseline.
+    first: AtomicU32,
 }
 
 /// A client's two latest distinct acknowledgements: both are worlds it applied, so the writer
@@ -189,7 +192,8 @@ impl Outbox {
     pub fn set_ack(&self, tick: Tick) {
         // Ignore acks of ticks never sent: a baseline must be something the client received.
         let sent = Tick(self.sent.load(Ordering::Acquire));
-        if tick > sent {
+        let first = Tick(self.first.load(Ordering::Acquire));
+        if tick > sent || first.is_zero() || tick < first {
             return;
         }
         // Only this connection's reader calls this, but `fetch_update` keeps the pair whole
@@ -231,6 +235,7 @@ impl Outbox {
     /// older is known to be held.
     pub fn resume_from(&self, tick: Tick) {
         self.sent.store(tick.0, Ordering::Release);
+        self.first.store(tick.0, Ordering::Release);
         let acks = Acks {
             older: Tick::ZERO,
             newest: tick,
@@ -240,6 +245,9 @@ impl Outbox {
 
     pub fn mark_sent(&self, tick: Tick) {
         self.sent.store(tick.0, Ordering::Release);
+        let _ = self
+            .first
+            .compare_exchange(0, tick.0, Ordering::AcqRel, Ordering::Acquire);
     }
 }
 
@@ -363,10 +371,19 @@ mod tests {
     #[test]
     fn acks_of_unsent_ticks_are_ignored() {
         let outbox = Outbox::new();
+        outbox.set_ack(Tick(1));
+        assert_eq!(outbox.ack(), Tick::ZERO, "nothing sent yet: nothing to ack");
+        outbox.mark_sent(Tick(5));
         outbox.mark_sent(Tick(10));
         outbox.set_ack(Tick(8));
         assert_eq!(outbox.ack(), Tick(8), "ack of a sent tick");
         outbox.set_ack(Tick(50));
         assert_eq!(outbox.ack(), Tick(8), "ack of a future tick ignored");
+        outbox.set_ack(Tick(3));
+        assert_eq!(
+            outbox.ack(),
+            Tick(8),
+            "ack of a tick before this connection's first ignored"
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! Realtime WebSocket sessions at `/v1/realtime`, served by fastwebsockets through the same
 //! hyper connection (and TLS) as the REST API.
 
+mod echo;
 mod inbound;
 mod session;
+mod socket;
 mod writer;
 
 use std::sync::{Arc, LazyLock};
@@ -14,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::config::Limits;
+use crate::edge::ConnSlot;
 use crate::matches::Registry;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -70,10 +73,31 @@ pub(crate) async fn realtime(state: Realtime, mut req: Request) -> Result<Respon
         return Err(UpgradeError::NotAnUpgrade);
     }
     let (response, upgrade) = fastwebsockets::upgrade::upgrade(&mut req)?;
+    // The session outlives this request's connection task: it keeps the address's connection
+    // slot until it ends.
+    let slot = req.extensions_mut().remove::<Arc<ConnSlot>>();
     let sessions = state.sessions.clone();
     sessions.spawn(async move {
+        let _slot = slot;
         match upgrade.await {
             Ok(ws) => session::run(state, ws).await,
+            Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+        }
+    });
+    Ok(response.map(axum::body::Body::new))
+}
+
+/// Upgrades `/v1/diagnostics/echo` (served only with `--diagnostics`) to the echo endpoint.
+pub(crate) async fn echo(state: Realtime, mut req: Request) -> Result<Response, UpgradeError> {
+    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+        return Err(UpgradeError::NotAnUpgrade);
+    }
+    let (response, upgrade) = fastwebsockets::upgrade::upgrade(&mut req)?;
+    let slot = req.extensions_mut().remove::<Arc<ConnSlot>>();
+    state.sessions.spawn(async move {
+        let _slot = slot;
+        match upgrade.await {
+            Ok(ws) => echo::run(ws).await,
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });

@@ -4,47 +4,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fastwebsockets::{Frame, WebSocket, WebSocketWrite};
-use hyper_util::rt::TokioIo;
+use fastwebsockets::WebSocket;
 use shared::protocol::{ClientMessage, Hello, Ping, ServerMessage};
 use shared::{PROTOCOL_VERSION, close, codec};
-use tokio::io::{BufWriter, ReadHalf, WriteHalf};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Realtime;
-use super::inbound::{Inbound, InboundError, InboundReader};
+use super::inbound::Inbound;
+use super::socket::{self, Io, Reader, Refuse, close_now, drain_until_closed};
 use super::monotonic_us;
 use super::writer::Writer;
 use crate::matches::outbox::Control;
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
 
-type Io = TokioIo<hyper::upgrade::Upgraded>;
-type Reader = InboundReader<ReadHalf<Io>>;
-type Write = WebSocketWrite<BufWriter<WriteHalf<Io>>>;
 
-/// A close the server sends, with a reason a person can read.
-struct Refuse(u16, String);
-
-impl Refuse {
-    fn new(code: u16, reason: impl Into<String>) -> Refuse {
-        Refuse(code, reason.into())
-    }
-}
 
 /// Runs a connection from the upgraded socket to its end.
-pub(crate) async fn run(state: Realtime, mut ws: WebSocket<Io>) {
+pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
     let limits = state.limits.clone();
-    ws.set_writev(false);
-    let (read, write) = ws.split(|io| {
-        let (r, w) = tokio::io::split(io);
-        // One tick's frames fit; a larger keyframe is written straight through. Per-connection
-        // buffers are most of a client's memory, so this stays small.
-        (r, BufWriter::with_capacity(4 * 1024, w))
-    });
-    let mut reader = InboundReader::new(read, limits.max_message_bytes);
-    let mut write = write;
+    let (mut reader, mut write) = socket::split(ws, limits.max_message_bytes, false);
 
     let handshake = Duration::from_secs_f32(limits.handshake_timeout_s);
     let joined = match tokio::time::timeout(handshake, handshake_hello(&state, &mut reader)).await {
@@ -86,19 +66,6 @@ pub(crate) async fn run(state: Realtime, mut ws: WebSocket<Io>) {
     state.metrics.clients_connected.dec();
 }
 
-/// The closing handshake's second half: read and discard until the client closes too (or a
-/// short time passes). Dropping a socket with unread input makes the kernel send a reset, which
-/// can destroy the close frame (and its reason) before the client reads it.
-async fn drain_until_closed(reader: &mut Reader) {
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while let Ok(inbound) = reader.next().await {
-            if matches!(inbound, Inbound::Close { .. }) {
-                break;
-            }
-        }
-    })
-    .await;
-}
 
 /// How long a write may make no progress before the client counts as not reading.
 fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
@@ -107,24 +74,17 @@ fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
     Duration::from_secs_f64((f64::from(ticks) / rate).max(1.0))
 }
 
-async fn close_now(write: &mut Write, code: u16, reason: &str) {
-    tracing::debug!(code, reason, "refusing realtime connection");
-    let _ = write
-        .write_frame(Frame::close(code, reason.as_bytes()))
-        .await;
-    let _ = write.flush().await;
-}
 
 /// Waits for `Hello` and joins or resumes.
 async fn handshake_hello(
     state: &Realtime,
     reader: &mut Reader,
 ) -> Result<(MatchHandle, Arc<Outbox>, Joined), Refuse> {
-    let first = reader.next().await.map_err(inbound_refusal)?;
+    let first = reader.next().await.map_err(socket::refusal)?;
     let bytes = match first {
         Inbound::Binary(bytes) => bytes,
         Inbound::Close { .. } => return Err(Refuse::new(close::NORMAL, "closed before Hello")),
-        Inbound::Ping(_) => {
+        Inbound::Ping(_) | Inbound::Text(_) => {
             return Err(Refuse::new(
                 close::EXPECTED_HELLO,
                 "the first message must be Hello",
@@ -280,19 +240,11 @@ fn registry_refusal(e: RegistryError) -> Refuse {
     }
 }
 
-fn inbound_refusal(e: InboundError) -> Refuse {
-    match e {
-        InboundError::TooLarge(max) => Refuse::new(
-            close::MESSAGE_TOO_BIG,
-            format!("messages are limited to {max} bytes"),
-        ),
-        InboundError::Text => Refuse::new(close::UNSUPPORTED_DATA, e.to_string()),
-        InboundError::Protocol(p) => Refuse::new(1002, p),
-        InboundError::Gone(g) => Refuse::new(close::NORMAL, g),
-    }
-}
 
-/// Counts inputs per one-second window.
+/// Pings per second a client may send besides its inputs before it counts as a flood.
+const PING_ALLOWANCE: u32 = 10;
+
+/// Counts messages per one-second window.
 struct InputRate {
     window_start: Instant,
     count: u32,
@@ -322,13 +274,14 @@ async fn read_loop(
     let limits = &state.limits;
     let idle = Duration::from_secs_f32(limits.idle_timeout_s);
     // One input per tick is normal play; the floor keeps a low configured limit from dropping
-    // honest clients of a fast match.
+    // honest clients of a fast match, and the allowance covers their pings.
     let mut rate = InputRate {
         window_start: Instant::now(),
         count: 0,
         max: limits
             .max_inputs_per_second
-            .max(2 * u32::from(handle.tick_rate)),
+            .max(2 * u32::from(handle.tick_rate))
+            + PING_ALLOWANCE,
     };
     let mut last_seq: Option<u32> = None;
     loop {
@@ -345,7 +298,7 @@ async fn read_loop(
                 return false;
             }
             Ok(Err(e)) => {
-                let Refuse(code, reason) = inbound_refusal(e);
+                let Refuse(code, reason) = socket::refusal(e);
                 if code != close::NORMAL {
                     state.metrics.clients_dropped.inc();
                 }
@@ -354,11 +307,27 @@ async fn read_loop(
             }
             Ok(Ok(inbound)) => inbound,
         };
+        // Every message costs the server work (a ping a pong, an input a queue slot), so the
+        // flood limit counts them all: one input per tick plus a few pings is normal play.
+        if matches!(inbound, Inbound::Binary(_) | Inbound::Ping(_)) && !rate.allow(Instant::now())
+        {
+            state.metrics.clients_dropped.inc();
+            outbox.close(
+                close::INPUT_FLOOD,
+                format!("more than {} messages per second", rate.max),
+            );
+            return false;
+        }
         let bytes = match inbound {
             Inbound::Binary(bytes) => bytes,
             Inbound::Ping(payload) => {
                 outbox.push_control(Control::Pong(payload.into()));
                 continue;
+            }
+            Inbound::Text(_) => {
+                // The reader of this endpoint refuses text before it gets here.
+                outbox.close(close::UNSUPPORTED_DATA, "send binary frames");
+                return false;
             }
             Inbound::Close { code, reason } => {
                 tracing::debug!(code, %reason, "client closed the connection");
@@ -377,17 +346,6 @@ async fn read_loop(
         match msg {
             ClientMessage::Input(input) => {
                 state.metrics.inputs_received.inc();
-                if !rate.allow(Instant::now()) {
-                    state.metrics.clients_dropped.inc();
-                    outbox.close(
-                        close::INPUT_FLOOD,
-                        format!(
-                            "more than {} inputs per second",
-                            limits.max_inputs_per_second
-                        ),
-                    );
-                    return false;
-                }
                 // The game's input declaration says what is valid: its field count and ranges.
                 if !handle.protocol.input.admits(input.values.as_slice()) {
                     state.metrics.clients_dropped.inc();
