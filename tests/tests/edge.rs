@@ -170,7 +170,8 @@ impl Raw {
     }
 
     async fn send(&mut self, msg: &ClientMessage) -> anyhow::Result<()> {
-        self.frame(true, 0x2, &codec::encode_client(msg), true).await
+        self.frame(true, 0x2, &codec::encode_client(msg), true)
+            .await
     }
 
     /// The next frame from the server (opcode, payload); `None` once the connection closed.
@@ -179,9 +180,10 @@ impl Raw {
             if self.buf.len() >= 2 {
                 let opcode = self.buf[0] & 0x0f;
                 let (len, head) = match self.buf[1] & 0x7f {
-                    126 if self.buf.len() >= 4 => {
-                        (usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]])), 4)
-                    }
+                    126 if self.buf.len() >= 4 => (
+                        usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]])),
+                        4,
+                    ),
                     127 if self.buf.len() >= 10 => {
                         let mut b = [0u8; 8];
                         b.copy_from_slice(&self.buf[2..10]);
@@ -332,7 +334,11 @@ impl Honest {
         let _ = timeout(PATIENCE, self.received.wait_for(|n| *n >= target)).await;
         self.stop.cancel();
         let (ticks, desyncs) = timeout(PATIENCE, self.task).await???;
-        anyhow::ensure!(ticks.len() >= 10, "{what}: the honest player got {} ticks", ticks.len());
+        anyhow::ensure!(
+            ticks.len() >= 10,
+            "{what}: the honest player got {} ticks",
+            ticks.len()
+        );
         anyhow::ensure!(
             ticks.windows(2).all(|w| w[0] < w[1]),
             "{what}: its ticks kept increasing"
@@ -345,7 +351,11 @@ impl Honest {
             "{what}: the honest player received {} of {span} ticks",
             ticks.len()
         );
-        let gap = ticks.windows(2).map(|w| w[1].since(w[0])).max().unwrap_or(0);
+        let gap = ticks
+            .windows(2)
+            .map(|w| w[1].since(w[0]))
+            .max()
+            .unwrap_or(0);
         anyhow::ensure!(gap <= 30, "{what}: a gap of {gap} ticks");
         anyhow::ensure!(desyncs == 0, "{what}: the honest player desynced");
         Ok(())
@@ -374,8 +384,13 @@ async fn hostile_websocket_clients_are_closed_with_a_code_while_others_play() ->
 
     // Unmasked: RFC 6455 §5.1 says fail the connection.
     let mut raw = seated(&srv, &match_id, "device-unmasked-1").await?;
-    raw.frame(true, 0x2, &codec::encode_client(&input(1, Tick::ZERO)), false)
-        .await?;
+    raw.frame(
+        true,
+        0x2,
+        &codec::encode_client(&input(1, Tick::ZERO)),
+        false,
+    )
+    .await?;
     let (code, reason) = raw.closed().await?;
     assert_eq!(code, close::PROTOCOL_ERROR, "unmasked frame: {reason}");
     assert!(reason.contains("masked"), "the reason says why: {reason}");
@@ -390,7 +405,11 @@ async fn hostile_websocket_clients_are_closed_with_a_code_while_others_play() ->
     raw.frame(false, 0x0, &vec![0u8; max / 2], true).await?;
     raw.frame(true, 0x0, &[0u8; 1], true).await?;
     let (code, reason) = raw.closed().await?;
-    assert_eq!(code, close::MESSAGE_TOO_BIG, "fragments adding to max + 1: {reason}");
+    assert_eq!(
+        code,
+        close::MESSAGE_TOO_BIG,
+        "fragments adding to max + 1: {reason}"
+    );
     // Exactly the limit is not "too big": it fails to decode instead.
     let mut raw = seated(&srv, &match_id, "device-oversize-3").await?;
     raw.frame(true, 0x2, &vec![0xffu8; max], true).await?;
@@ -467,7 +486,11 @@ async fn acks_from_the_future_and_the_past_do_not_break_the_stream() -> anyhow::
             }))
             .await?;
     }
-    assert_eq!(liar.replica().counters().desyncs, 0, "every snapshot applied and verified");
+    assert_eq!(
+        liar.replica().counters().desyncs,
+        0,
+        "every snapshot applied and verified"
+    );
     honest.finish("lying acks").await?;
     srv.stop().await;
     Ok(())
@@ -594,7 +617,11 @@ async fn browsers_from_other_origins_get_cors_only_where_allowed() -> anyhow::Re
     };
     let mut raw = Raw::new(TcpStream::connect(to).await?);
     let allowed = raw.http(&preflight("https://games.example.com")).await?;
-    assert!(allowed.status < 300, "a preflight is answered: {}", allowed.status);
+    assert!(
+        allowed.status < 300,
+        "a preflight is answered: {}",
+        allowed.status
+    );
     assert_eq!(
         allowed.header("access-control-allow-origin"),
         Some("https://games.example.com")
@@ -627,8 +654,13 @@ async fn browsers_from_other_origins_get_cors_only_where_allowed() -> anyhow::Re
     assert_eq!(refused.json()?["error"]["code"], "origin_not_allowed");
     for origin in ["https://games.example.com", "http://127.0.0.1"] {
         let mut raw = Raw::new(TcpStream::connect(to).await?);
-        let up = raw.upgrade("/v1/realtime", &format!("Origin: {origin}\r\n")).await?;
-        assert_eq!(up.status, 101, "{origin}: allowed (listed, or the server's own)");
+        let up = raw
+            .upgrade("/v1/realtime", &format!("Origin: {origin}\r\n"))
+            .await?;
+        assert_eq!(
+            up.status, 101,
+            "{origin}: allowed (listed, or the server's own)"
+        );
     }
     let mut raw = Raw::new(TcpStream::connect(to).await?);
     assert_eq!(
@@ -666,11 +698,7 @@ async fn gets_say_how_they_may_be_cached_and_etags_revalidate() -> anyhow::Resul
         ("/v1/leaderboards/score/around/me", false),
         ("/healthz", false),
     ] {
-        let got = client
-            .get(srv.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await?;
+        let got = client.get(srv.url(path)).bearer_auth(&token).send().await?;
         let status = got.status();
         let cache = got
             .headers()
@@ -692,16 +720,27 @@ async fn gets_say_how_they_may_be_cached_and_etags_revalidate() -> anyhow::Resul
                 .header("if-none-match", &etag)
                 .send()
                 .await?;
-            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}: revalidated");
+            assert_eq!(
+                again.status(),
+                StatusCode::NOT_MODIFIED,
+                "{path}: revalidated"
+            );
             assert!(again.bytes().await?.is_empty(), "{path}: a 304 has no body");
             let changed = client
                 .get(srv.url(path))
                 .header("if-none-match", "\"0000000000000000\"")
                 .send()
                 .await?;
-            assert_eq!(changed.status(), StatusCode::OK, "{path}: another tag gets the body");
+            assert_eq!(
+                changed.status(),
+                StatusCode::OK,
+                "{path}: another tag gets the body"
+            );
         } else {
-            assert_eq!(cache, "no-store", "{path} ({status}) is per account or live");
+            assert_eq!(
+                cache, "no-store",
+                "{path} ({status}) is per account or live"
+            );
         }
     }
     // Pages carry the security headers.
@@ -741,21 +780,31 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() -> anyhow::Result
     // Through the trusted proxy, each client has its own budget.
     let mut proxy = Raw::new(tcp_from("127.0.0.2", to).await?);
     for i in 0..3 {
-        let r = proxy.http(&guest(&format!("device-px-a-{i:04}"), "198.51.100.1")).await?;
+        let r = proxy
+            .http(&guest(&format!("device-px-a-{i:04}"), "198.51.100.1"))
+            .await?;
         assert_eq!(r.status, 200, "client A, login {i}");
     }
-    let limited = proxy.http(&guest("device-px-a-9999", "198.51.100.1")).await?;
+    let limited = proxy
+        .http(&guest("device-px-a-9999", "198.51.100.1"))
+        .await?;
     assert_eq!(limited.status, 429, "client A is over its budget");
-    let other = proxy.http(&guest("device-px-b-0001", "198.51.100.2")).await?;
+    let other = proxy
+        .http(&guest("device-px-b-0001", "198.51.100.2"))
+        .await?;
     assert_eq!(other.status, 200, "client B behind the same proxy is not");
     // From an untrusted address the header is ignored: the peer's own budget applies.
     let mut direct = Raw::new(TcpStream::connect(to).await?);
     for i in 0..3 {
         let forged = format!("203.0.113.{i}");
-        let r = direct.http(&guest(&format!("device-dir-{i:04}"), &forged)).await?;
+        let r = direct
+            .http(&guest(&format!("device-dir-{i:04}"), &forged))
+            .await?;
         assert_eq!(r.status, 200, "direct login {i}");
     }
-    let forged = direct.http(&guest("device-dir-9999", "203.0.113.200")).await?;
+    let forged = direct
+        .http(&guest("device-dir-9999", "203.0.113.200"))
+        .await?;
     assert_eq!(
         forged.status, 429,
         "a forged X-Forwarded-For does not buy a new budget"
@@ -767,7 +816,9 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() -> anyhow::Result
 #[tokio::test]
 async fn the_diagnostics_echo_exists_only_when_asked_for() -> anyhow::Result<()> {
     let off = TestServer::start_with(plain()).await?;
-    let (status, _) = off.call(Method::GET, "/v1/diagnostics/echo", None, None).await?;
+    let (status, _) = off
+        .call(Method::GET, "/v1/diagnostics/echo", None, None)
+        .await?;
     assert_eq!(status, StatusCode::NOT_FOUND, "off by default");
     off.stop().await;
 
@@ -786,9 +837,17 @@ async fn the_diagnostics_echo_exists_only_when_asked_for() -> anyhow::Result<()>
     );
     raw.frame(false, 0x2, &[1, 2], true).await?;
     raw.frame(true, 0x9, b"p", true).await?;
-    assert_eq!(raw.read_frame().await?, Some((0xa, b"p".to_vec())), "a ping between fragments");
+    assert_eq!(
+        raw.read_frame().await?,
+        Some((0xa, b"p".to_vec())),
+        "a ping between fragments"
+    );
     raw.frame(true, 0x0, &[3], true).await?;
-    assert_eq!(raw.read_frame().await?, Some((0x2, vec![1, 2, 3])), "fragments joined");
+    assert_eq!(
+        raw.read_frame().await?,
+        Some((0x2, vec![1, 2, 3])),
+        "fragments joined"
+    );
     // The same checks as the realtime endpoint: an unmasked frame fails the connection.
     raw.frame(true, 0x2, &[9], false).await?;
     assert_eq!(raw.closed().await?.0, close::PROTOCOL_ERROR);

@@ -60,10 +60,9 @@ pub(crate) async fn cache(req: Request, next: Next) -> Response {
     let public = match policy {
         Policy::Public(max_age) if response.status() == StatusCode::OK => max_age,
         Policy::Public(_) | Policy::NoStore => {
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store"),
-            );
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return response;
         }
         Policy::Revalidate => {
@@ -77,10 +76,9 @@ pub(crate) async fn cache(req: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_HASHED_BODY).await else {
         // Too large to hash (or the body failed): not worth caching; say so.
-        parts.headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Response::from_parts(parts, Body::empty());
     };
     let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
@@ -107,7 +105,10 @@ mod tests {
     #[test]
     fn shared_answers_are_public_and_per_account_ones_are_not() {
         assert_eq!(policy("/v1/leaderboards/score"), Policy::Public(5));
-        assert_eq!(policy("/v1/leaderboards/score/around/42"), Policy::Public(5));
+        assert_eq!(
+            policy("/v1/leaderboards/score/around/42"),
+            Policy::Public(5)
+        );
         assert_eq!(policy("/v1/leaderboards/score/around/me"), Policy::NoStore);
         assert_eq!(policy("/v1/matches"), Policy::Public(2));
         assert_eq!(policy("/v1/openapi.json"), Policy::Public(300));

@@ -220,10 +220,7 @@ pub fn app(state: AppState) -> Router {
     let cors = origins::Origins::new(&state.config.allowed_origins).cors();
     let csp = content_security_policy(&state.config);
     let router = if state.config.diagnostics {
-        router.route(
-            "/v1/diagnostics/echo",
-            axum::routing::get(diagnostics_echo),
-        )
+        router.route("/v1/diagnostics/echo", axum::routing::get(diagnostics_echo))
     } else {
         router
     };

@@ -69,7 +69,10 @@ impl Origins {
             AllowOrigin::any()
         } else {
             AllowOrigin::predicate(move |origin: &HeaderValue, parts| {
-                let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok());
                 origin.to_str().is_ok_and(|o| origins.allows(o, host))
             })
         };
@@ -104,7 +107,10 @@ mod tests {
     #[test]
     fn own_origin_and_listed_origins_only() {
         let o = Origins::new(&["https://Game.example.com/".into()]);
-        assert!(o.allows("https://game.example.com", None), "listed (normalised)");
+        assert!(
+            o.allows("https://game.example.com", None),
+            "listed (normalised)"
+        );
         assert!(
             o.allows("https://127.0.0.1:8443", Some("127.0.0.1:8443")),
             "the server's own origin"
@@ -123,7 +129,10 @@ mod tests {
         let o = Origins::new(&[]);
         assert!(o.admits(&HeaderMap::new()).is_ok());
         let mut h = HeaderMap::new();
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8443"));
         assert!(o.admits(&h).is_err());
     }

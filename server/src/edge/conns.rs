@@ -77,9 +77,15 @@ mod tests {
         let first = conns.acquire(a).expect("one");
         let _second = conns.acquire(a).expect("two");
         assert!(conns.acquire(a).is_none(), "a third from the same address");
-        assert!(conns.acquire(b).is_some(), "another address is not affected");
+        assert!(
+            conns.acquire(b).is_some(),
+            "another address is not affected"
+        );
         drop(first);
         assert_eq!(conns.open(a), 1);
-        assert!(conns.acquire(a).is_some(), "a slot given back is free again");
+        assert!(
+            conns.acquire(a).is_some(),
+            "a slot given back is free again"
+        );
     }
 }

@@ -12,14 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::Realtime;
 use super::inbound::Inbound;
-use super::socket::{self, Io, Reader, Refuse, close_now, drain_until_closed};
 use super::monotonic_us;
+use super::socket::{self, Io, Reader, Refuse, close_now, drain_until_closed};
 use super::writer::Writer;
 use crate::matches::outbox::Control;
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
-
-
 
 /// Runs a connection from the upgraded socket to its end.
 pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
@@ -66,14 +64,12 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
     state.metrics.clients_connected.dec();
 }
 
-
 /// How long a write may make no progress before the client counts as not reading.
 fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
     let ticks = state.limits.max_ticks_behind.max(1);
     let rate = f64::from(tick_rate);
     Duration::from_secs_f64((f64::from(ticks) / rate).max(1.0))
 }
-
 
 /// Waits for `Hello` and joins or resumes.
 async fn handshake_hello(
@@ -240,7 +236,6 @@ fn registry_refusal(e: RegistryError) -> Refuse {
     }
 }
 
-
 /// Pings per second a client may send besides its inputs before it counts as a flood.
 const PING_ALLOWANCE: u32 = 10;
 
@@ -309,8 +304,7 @@ async fn read_loop(
         };
         // Every message costs the server work (a ping a pong, an input a queue slot), so the
         // flood limit counts them all: one input per tick plus a few pings is normal play.
-        if matches!(inbound, Inbound::Binary(_) | Inbound::Ping(_)) && !rate.allow(Instant::now())
-        {
+        if matches!(inbound, Inbound::Binary(_) | Inbound::Ping(_)) && !rate.allow(Instant::now()) {
             state.metrics.clients_dropped.inc();
             outbox.close(
                 close::INPUT_FLOOD,
