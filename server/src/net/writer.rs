@@ -117,9 +117,12 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
                 codec::snapshot_frame(&header, &body, &mut frame_buf);
                 bytes += frame_buf.len();
                 frames += 1;
+                // Marked before the write: a client may receive, apply and acknowledge the
+                // frame before this task runs again, and an ack of a tick not yet marked would
+                // be dropped while the client already relies on it as its baseline.
+                self.outbox.mark_sent(tick);
                 self.write(Frame::binary(Payload::Borrowed(&frame_buf)))
                     .await?;
-                self.outbox.mark_sent(tick);
             }
             if let Some(close) = batch.close {
                 // Reasons must fit a control frame (125 bytes with the code).
