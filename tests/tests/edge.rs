@@ -457,7 +457,6 @@ async fn acks_from_the_future_and_the_past_do_not_break_the_stream() -> anyhow::
     let (mut liar, _) = Session::join(&url, &ticket, &arena::PROTOCOL, true).await?;
     // The session applies every snapshot through its replica, so a delta against a baseline
     // the client never had would fail to apply.
-    let mut seq = 0;
     for round in 0..60u32 {
         let tick = loop {
             match timeout(PATIENCE, liar.next_event()).await?? {
@@ -473,7 +472,7 @@ async fn acks_from_the_future_and_the_past_do_not_break_the_stream() -> anyhow::
             1 => Tick(1),
             _ => Tick(u32::MAX),
         };
-        seq += 1;
+        let seq = round + 1;
         liar.writer()
             .send(&ClientMessage::Input(Input {
                 seq,

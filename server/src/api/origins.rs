@@ -40,7 +40,7 @@ impl Origins {
             return true;
         }
         let origin = normalise(origin);
-        if self.allowed.iter().any(|o| *o == origin) {
+        if self.allowed.contains(&origin) {
             return true;
         }
         let authority = origin.split_once("://").map(|(_, rest)| rest);
