@@ -44,7 +44,7 @@ pub(crate) type Maps<M> = BTreeMap<String, LoadedMap<M>>;
 pub(crate) type LoadedGame<C> = (C, serde_json::Value, Maps<<C as GameConfig>::Map>);
 
 /// The game already parsed and checked `text`; as plain TOML it is what clients are shown.
-fn as_json(text: &str) -> serde_json::Value {
+pub(crate) fn as_json(text: &str) -> serde_json::Value {
     toml::from_str::<toml::Value>(text)
         .ok()
         .and_then(|v| serde_json::to_value(v).ok())

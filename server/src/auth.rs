@@ -84,21 +84,43 @@ impl TokenKeys {
             .expect("HS256 signing of plain claims")
     }
 
-    /// Checks the signature, the expiry (no leeway) and the kind.
-    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, TokenError> {
+    /// Checks the signature, the expiry at `now_s` (Unix seconds, no leeway) and the kind.
+    pub fn verify(&self, token: &str, kind: TokenKind, now_s: i64) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            },
-        )?;
+        // The expiry is checked below against the caller's clock, the one tokens are issued
+        // with, not the library's reading of the system time.
+        validation.validate_exp = false;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?;
+        if data.claims.exp < now_s {
+            return Err(TokenError::Expired);
+        }
         if data.claims.kind != kind {
             return Err(TokenError::WrongKind);
         }
         Ok(data.claims)
+    }
+
+    /// A tag (HMAC-SHA256 under the signing key, base64url) over `message`, for opaque values the
+    /// server hands out and must get back unaltered, such as leaderboard cursors. `purpose`
+    /// keeps the uses of the key apart: a tag made for one purpose never checks for another, nor
+    /// is it a token signature (a token's signed input holds no NUL byte; a tagged one does).
+    pub fn tag(&self, purpose: &str, message: &[u8]) -> String {
+        // HMAC takes any key and any input: signing cannot fail.
+        jsonwebtoken::crypto::sign(&tagged(purpose, message), &self.encoding, Algorithm::HS256)
+            .expect("HMAC-SHA256 over bytes")
+    }
+
+    /// Whether `tag` is [`TokenKeys::tag`] of `message` for `purpose` (compared in constant time).
+    pub fn check_tag(&self, purpose: &str, message: &[u8], tag: &str) -> bool {
+        jsonwebtoken::crypto::verify(
+            tag,
+            &tagged(purpose, message),
+            &self.decoding,
+            Algorithm::HS256,
+        )
+        .unwrap_or(false)
     }
 
     /// Like [`TokenKeys::verify`], answering the account id.
@@ -106,11 +128,17 @@ impl TokenKeys {
         &self,
         token: &str,
         kind: TokenKind,
+        now_s: i64,
     ) -> Result<(i64, Claims), TokenError> {
-        let claims = self.verify(token, kind)?;
+        let claims = self.verify(token, kind, now_s)?;
         let id = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
         Ok((id, claims))
     }
+}
+
+/// The input a tag covers: the purpose, a NUL, the message.
+fn tagged(purpose: &str, message: &[u8]) -> Vec<u8> {
+    [purpose.as_bytes(), b"\0", message].concat()
 }
 
 /// Hashes a password with argon2id and a random salt (slow on purpose: call off the runtime).
@@ -189,7 +217,7 @@ mod tests {
     fn an_issued_token_verifies_with_its_claims() {
         let token = keys().issue(42, "player", TokenKind::Access, now());
         let claims = keys()
-            .verify(&token, TokenKind::Access)
+            .verify(&token, TokenKind::Access, now())
             .expect("fresh token verifies");
         assert_eq!(claims.sub, "42", "account id survives");
         assert_eq!(claims.role, "player", "role survives");
@@ -199,9 +227,24 @@ mod tests {
     fn an_expired_token_is_refused() {
         let token = keys().issue(1, "player", TokenKind::Access, now() - 120);
         assert_eq!(
-            keys().verify(&token, TokenKind::Access),
+            keys().verify(&token, TokenKind::Access, now()),
             Err(TokenError::Expired),
             "expired"
+        );
+        // The caller's clock decides, not the system time: a server clock moved on expires
+        // tokens, one issued in the (clock's) future is not expired yet.
+        let issued = now() + 7200;
+        let token = keys().issue(1, "player", TokenKind::Access, issued);
+        assert!(
+            keys()
+                .verify(&token, TokenKind::Access, issued + 60)
+                .is_ok(),
+            "valid through its last second"
+        );
+        assert_eq!(
+            keys().verify(&token, TokenKind::Access, issued + 61),
+            Err(TokenError::Expired),
+            "expired one second later"
         );
     }
 
@@ -216,13 +259,13 @@ mod tests {
         ));
         parts[1] = forged;
         assert_eq!(
-            keys().verify(&parts.join("."), TokenKind::Access),
+            keys().verify(&parts.join("."), TokenKind::Access, now()),
             Err(TokenError::Invalid),
             "forged claims"
         );
         let other = TokenKeys::new(b"another secret key entirely here", 60, 60);
         assert_eq!(
-            other.verify(&token, TokenKind::Access),
+            other.verify(&token, TokenKind::Access, now()),
             Err(TokenError::Invalid),
             "other key"
         );
@@ -232,9 +275,32 @@ mod tests {
     fn a_refresh_token_is_not_an_access_token() {
         let token = keys().issue(1, "player", TokenKind::Refresh, now());
         assert_eq!(
-            keys().verify(&token, TokenKind::Access),
+            keys().verify(&token, TokenKind::Access, now()),
             Err(TokenError::WrongKind),
             "kind checked"
+        );
+    }
+
+    #[test]
+    fn a_tag_checks_only_for_its_message_purpose_and_key() {
+        let tag = keys().tag("cursor", b"page 2");
+        assert!(
+            keys().check_tag("cursor", b"page 2", &tag),
+            "its own message"
+        );
+        assert!(
+            !keys().check_tag("cursor", b"page 3", &tag),
+            "another message"
+        );
+        assert!(
+            !keys().check_tag("ticket", b"page 2", &tag),
+            "another purpose"
+        );
+        let other = TokenKeys::new(b"another secret key entirely here", 60, 60);
+        assert!(!other.check_tag("cursor", b"page 2", &tag), "another key");
+        assert!(
+            !keys().check_tag("cursor", b"page 2", "not base64!"),
+            "garbage"
         );
     }
 

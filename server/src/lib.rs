@@ -6,12 +6,14 @@ pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub(crate) mod edge;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod game;
 pub(crate) mod games;
 pub mod leaderboards;
 pub mod matches;
 pub mod metrics;
-pub(crate) mod edge;
 pub(crate) mod net;
 pub mod serve;
 pub mod store;

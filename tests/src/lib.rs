@@ -131,6 +131,21 @@ pub fn assets_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets"))
 }
 
+/// A copy of the shipped assets in `dir` with `arena/game.toml` lines replaced, as
+/// [`Options::game_edits`] does: for a server started some other way (a child process).
+pub fn edited_assets(
+    dir: &std::path::Path,
+    game_edits: Vec<(&'static str, String)>,
+) -> anyhow::Result<PathBuf> {
+    custom_assets(
+        dir,
+        &Options {
+            game_edits,
+            ..Options::default()
+        },
+    )
+}
+
 /// The shipped assets, or a copy in `data_dir` with `arena/game.toml` edited and files added.
 fn custom_assets(data_dir: &std::path::Path, options: &Options) -> anyhow::Result<PathBuf> {
     if options.game_edits.is_empty()

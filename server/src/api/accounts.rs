@@ -126,7 +126,8 @@ impl From<Account> for Me {
     responses(
         (status = 201, body = Registered),
         (status = 409, description = "username taken (in any case)", body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until an attempt can pass")))))]
 pub async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -58,7 +58,7 @@ impl FromRequestParts<AppState> for Admin {
         }
         let (account_id, claims) = state
             .tokens
-            .verify_account(token, TokenKind::Access)
+            .verify_account(token, TokenKind::Access, state.clock.now_s())
             .map_err(token_error)?;
         if claims.role != ADMIN_ROLE {
             return Err(forbidden());

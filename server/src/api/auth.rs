@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer(parts)?;
         let (account_id, claims) = state
             .tokens
-            .verify_account(token, TokenKind::Access)
+            .verify_account(token, TokenKind::Access, state.clock.now_s())
             .map_err(token_error)?;
         Ok(Caller {
             account_id,

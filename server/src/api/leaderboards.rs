@@ -13,6 +13,7 @@ use super::{ApiError, AppState, Caller, Json};
 use crate::clock::rfc3339;
 use crate::leaderboards::{BoardDef, Metric, Operator, Order, RankKey, Reset};
 use crate::store::RecordRow;
+use crate::store::admin::NewAudit;
 
 #[derive(Serialize, ToSchema)]
 pub struct BoardInfo {
@@ -87,25 +88,36 @@ pub struct AccountsQuery {
     pub season: Option<String>,
 }
 
-/// A page position: the snapshot time, the last record's key and rank.
+/// A page position: the board, the snapshot time, the last record's key and rank.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
+    board: String,
     season: i64,
     as_of: i64,
     key: RankKey,
     rank: u64,
 }
 
-fn encode_cursor(c: &Cursor) -> String {
+/// What cursor tags are for (see [`crate::auth::TokenKeys::tag`]).
+const CURSOR_TAG: &str = "leaderboard cursor";
+
+/// `<base64url JSON>.<tag>`: the tag makes cursors tamper-proof, so a client cannot move its
+/// snapshot, rank or key (the page would show wrong ranks, or overflow them), nor carry a
+/// cursor over to another board.
+fn encode_cursor(state: &AppState, c: &Cursor) -> String {
     // Serialising a plain struct to JSON cannot fail.
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).expect("cursor to JSON"))
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).expect("cursor to JSON"));
+    let tag = state.tokens.tag(CURSOR_TAG, payload.as_bytes());
+    format!("{payload}.{tag}")
 }
 
-fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+/// A cursor this server made for `board`, or 400.
+fn decode_cursor(state: &AppState, board: &BoardDef, s: &str) -> Result<Cursor, ApiError> {
+    s.split_once('.')
+        .filter(|(payload, tag)| state.tokens.check_tag(CURSOR_TAG, payload.as_bytes(), tag))
+        .and_then(|(payload, _)| URL_SAFE_NO_PAD.decode(payload).ok())
+        .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok())
+        .filter(|c| c.board == board.id)
         .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not valid"))
 }
 
@@ -189,7 +201,7 @@ pub async fn page(
     let now = state.clock.now_ms();
     let (season, as_of, after, rank_before) = match &q.cursor {
         Some(c) => {
-            let c = decode_cursor(c)?;
+            let c = decode_cursor(&state, board, c)?;
             let ttl = i64::from(state.config.limits.leaderboard_cursor_ttl_s) * 1000;
             if now - c.as_of > ttl {
                 return Err(ApiError::new(
@@ -214,12 +226,16 @@ pub async fn page(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = match rows.last() {
-        Some(last) if more => Some(encode_cursor(&Cursor {
-            season,
-            as_of,
-            key: last.key(),
-            rank: rank_before + rows.len() as u64,
-        })),
+        Some(last) if more => Some(encode_cursor(
+            &state,
+            &Cursor {
+                board: board.id.clone(),
+                season,
+                as_of,
+                key: last.key(),
+                rank: rank_before + rows.len() as u64,
+            },
+        )),
         _ => None,
     };
     let records = rows
@@ -420,9 +436,32 @@ pub async fn remove_record(
 ) -> Result<Json<RemovedRecord>, ApiError> {
     let board = board(&state, &id)?;
     let season = season(&state, board, q.season.as_deref())?;
+    let season_name = board.season_name(season);
+    let now = state.clock.now_ms();
+    let target = format!("leaderboard:{}:{}:{account_id}", board.id, season_name);
+    let detail = serde_json::json!({
+        "leaderboard": board.id,
+        "season": season_name,
+        "account_id": account_id,
+    })
+    .to_string();
+    // The audit row is written in the removal's transaction: a crash or a failed write leaves
+    // both or neither, never a removal missing from the log.
     let removed = state
         .store
-        .remove_board_record(&board.id, season, account_id, state.clock.now_ms())
+        .remove_board_record(
+            &board.id,
+            season,
+            account_id,
+            now,
+            &NewAudit {
+                at: now,
+                actor: &admin.actor,
+                action: "leaderboard.remove_record",
+                target: &target,
+                detail: &detail,
+            },
+        )
         .await?;
     if !removed {
         return Err(ApiError::not_found(
@@ -430,15 +469,6 @@ pub async fn remove_record(
             "that account has no record on this board",
         ));
     }
-    let season_name = board.season_name(season);
-    super::admin::audit(
-        &state,
-        &admin,
-        "leaderboard.remove_record",
-        &format!("leaderboard:{}:{}:{account_id}", board.id, season_name),
-        serde_json::json!({ "leaderboard": board.id, "season": season_name, "account_id": account_id }),
-    )
-    .await?;
     Ok(Json(RemovedRecord {
         leaderboard: board.id.clone(),
         season: season_name,

@@ -6,8 +6,10 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 use super::error::ApiError;
 
@@ -15,6 +17,9 @@ pub struct AuthLimiter {
     by_address: DefaultKeyedRateLimiter<IpAddr>,
     by_username: DefaultKeyedRateLimiter<String>,
     guests_by_address: DefaultKeyedRateLimiter<IpAddr>,
+    /// The clock of all three limiters, so a refusal's wait is measured on the clock that
+    /// decided it (two clock instances need not agree on the current instant).
+    clock: DefaultClock,
 }
 
 impl std::fmt::Debug for AuthLimiter {
@@ -29,27 +34,30 @@ fn per_minute(n: u32) -> Quota {
 
 impl AuthLimiter {
     pub fn new(per_address: u32, per_username: u32, guests_per_address: u32) -> AuthLimiter {
+        let clock = DefaultClock::default();
         AuthLimiter {
-            by_address: RateLimiter::keyed(per_minute(per_address)),
-            by_username: RateLimiter::keyed(per_minute(per_username)),
-            guests_by_address: RateLimiter::keyed(per_minute(guests_per_address)),
+            by_address: RateLimiter::dashmap_with_clock(per_minute(per_address), &clock),
+            by_username: RateLimiter::dashmap_with_clock(per_minute(per_username), &clock),
+            guests_by_address: RateLimiter::dashmap_with_clock(
+                per_minute(guests_per_address),
+                &clock,
+            ),
+            clock,
         }
     }
 
     /// A password login or registration attempt from `address` for `username`.
     pub fn check_credentials(&self, address: IpAddr, username: &str) -> Result<(), ApiError> {
-        if self.by_address.check_key(&address).is_err() {
-            return Err(too_many(
+        if let Err(refusal) = self.by_address.check_key(&address) {
+            return Err(self.too_many(
                 "too many attempts from this address; try again in a minute",
+                &refusal,
             ));
         }
-        if self
-            .by_username
-            .check_key(&username.to_lowercase())
-            .is_err()
-        {
-            return Err(too_many(
+        if let Err(refusal) = self.by_username.check_key(&username.to_lowercase()) {
+            return Err(self.too_many(
                 "too many attempts for this username; try again in a minute",
+                &refusal,
             ));
         }
         Ok(())
@@ -59,7 +67,27 @@ impl AuthLimiter {
     pub fn check_guest(&self, address: IpAddr) -> Result<(), ApiError> {
         self.guests_by_address
             .check_key(&address)
-            .map_err(|_| too_many("too many guest logins from this address; try again in a minute"))
+            .map_err(|refusal| {
+                self.too_many(
+                    "too many guest logins from this address; try again in a minute",
+                    &refusal,
+                )
+            })
+    }
+
+    /// A 429 whose `Retry-After` says when the refused bucket lets the next attempt through.
+    fn too_many(
+        &self,
+        message: &str,
+        refusal: &NotUntil<<DefaultClock as Clock>::Instant>,
+    ) -> ApiError {
+        let wait = refusal.wait_time_from(self.clock.now());
+        ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            message,
+        )
+        .retry_after(whole_seconds(wait))
     }
 
     /// Drops buckets that are full again, so the maps do not grow without bound.
@@ -70,12 +98,11 @@ impl AuthLimiter {
     }
 }
 
-fn too_many(message: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        message,
-    )
+/// `Retry-After` counts whole seconds: round up, so a client that waits that long gets
+/// through, and never say 0 (which would invite an immediate retry that the bucket may still
+/// refuse within the same second).
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]
@@ -100,6 +127,11 @@ mod tests {
             "fourth attempt on the same name, any case, is limited"
         );
         assert!(
+            err.retry_after_s.is_some_and(|s| (1..=20).contains(&s)),
+            "3 a minute: the next attempt within 20 s: {:?}",
+            err.retry_after_s
+        );
+        assert!(
             limiter
                 .check_credentials(IpAddr::from([10, 0, 0, 9]), "bob")
                 .is_ok(),
@@ -117,5 +149,13 @@ mod tests {
             limiter.check_credentials(addr, "c").is_err(),
             "third from one address is limited"
         );
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(whole_seconds(Duration::ZERO), 1, "never 0");
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1, "a moment");
+        assert_eq!(whole_seconds(Duration::from_secs(6)), 6, "exact");
+        assert_eq!(whole_seconds(Duration::from_millis(6001)), 7, "rounded up");
     }
 }

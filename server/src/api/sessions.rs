@@ -70,7 +70,8 @@ fn invalid_credentials() -> ApiError {
 /// Log in with a username and password.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = Credentials,
     responses((status = 200, body = Session), (status = 401, body = ErrorBody),
-        (status = 403, description = "banned", body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 403, description = "banned", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until an attempt can pass")))))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -103,7 +104,8 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 /// Log in as a guest with a device id; the first login makes the account.
 #[utoipa::path(post, path = "/v1/sessions/guest", tag = "sessions", request_body = GuestLogin,
     responses((status = 200, body = Session), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until an attempt can pass")))))]
 pub async fn guest(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -162,7 +164,7 @@ pub async fn refresh(
 ) -> Result<Json<Session>, ApiError> {
     let (account_id, _) = state
         .tokens
-        .verify_account(&body.refresh_token, TokenKind::Refresh)
+        .verify_account(&body.refresh_token, TokenKind::Refresh, state.clock.now_s())
         .map_err(token_error)?;
     let account = state
         .store

@@ -83,6 +83,9 @@ impl Store {
 
     /// Looks a username up case-insensitively.
     pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        if !super::storable(username) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username_key = $1");
         let row = sqlx::query(&sql)
             .bind(username.to_lowercase())
@@ -92,6 +95,9 @@ impl Store {
     }
 
     pub async fn account_by_device(&self, device_id: &str) -> Result<Option<Account>, StoreError> {
+        if !super::storable(device_id) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE device_id = $1");
         let row = sqlx::query(&sql)
             .bind(device_id)

@@ -1,8 +1,10 @@
 //! Admin: bans, roles and the audit log of admin actions.
 //!
-//! A change to an account and its audit row are written in one transaction, so every ban, unban
-//! and role change is in the log. Audit ids are made here (see [`next_audit_id`]): increasing in
-//! time, so the newest entry has the largest id and the id is the pagination cursor.
+//! A change and its audit row are written in one transaction, so every ban, unban, role change
+//! and leaderboard record removal (see `Store::remove_board_record`) is in the log, and the log
+//! holds no change that did not happen. Audit ids are made here (see [`next_audit_id`]):
+//! increasing in time, so the newest entry has the largest id and the id is the pagination
+//! cursor.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 

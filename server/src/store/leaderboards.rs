@@ -1,9 +1,11 @@
 //! Leaderboard records: written only inside the match-results transaction (or removed by an
-//! admin), read as a consistent snapshot for pagination and as current state for ranks.
+//! admin, in one transaction with the removal's audit row), read as a consistent snapshot for
+//! pagination and as current state for ranks.
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::admin::{NewAudit, insert_audit};
 use super::{Store, StoreError};
 use crate::leaderboards::{BoardDef, RankKey};
 use crate::store::ResultRow;
@@ -279,15 +281,20 @@ impl Store {
         })
     }
 
-    /// Removes an account's current record (admin). Answers whether there was one.
+    /// Removes an account's current record (admin) and writes `audit` in the same transaction,
+    /// so the log holds every removal and only removals that happened. Answers whether there was
+    /// a record; when there was none nothing is written, neither the audit row nor a version.
     pub async fn remove_board_record(
         &self,
         board: &str,
         season: i64,
         account_id: i64,
         now: i64,
+        audit: &NewAudit<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The version bump writes first: SQLite takes its write lock at once, and on PostgreSQL
+        // the version row's lock orders this removal with the results written to the board.
         let version = bump_version(&mut tx, board, season).await?;
         let done = sqlx::query(
             "UPDATE leaderboard_records SET valid_to = $4, changed_version = $5 \
@@ -300,8 +307,13 @@ impl Store {
         .bind(version)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(true)
     }
 
     /// Loads records in bulk, for benchmarks and data imports: never reachable from an endpoint

@@ -132,6 +132,9 @@ impl Store {
     }
 
     pub async fn match_by_id(&self, id: &str) -> Result<Option<MatchRow>, StoreError> {
+        if !super::storable(id) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM matches WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
@@ -212,6 +215,9 @@ impl Store {
         account_id: i64,
         now: i64,
     ) -> Result<SeatOutcome, StoreError> {
+        if !super::storable(match_id) {
+            return Ok(SeatOutcome::NotFound);
+        }
         let mut tx = self.pool.begin().await?;
         // The first statement writes, so SQLite takes its write lock at once: a transaction that
         // reads first cannot upgrade its lock once another writer committed, and fails instead
@@ -241,15 +247,30 @@ impl Store {
                 Some(_) => SeatOutcome::AlreadySeated,
             });
         }
+        // The state is checked again here, under the match row's lock: on PostgreSQL the check
+        // above reads a snapshot, so a match `finish_match` is ending meanwhile still looks
+        // live there, and its end (which releases the seats it sees) would miss this one. This
+        // UPDATE waits for that end to commit and then finds the match ended.
         let counted = sqlx::query(
-            "UPDATE matches SET players = players + 1 WHERE id = $1 AND players < capacity",
+            "UPDATE matches SET players = players + 1 \
+             WHERE id = $1 AND state <> $2 AND players < capacity",
         )
         .bind(match_id)
+        .bind(state::ENDED)
         .execute(&mut *tx)
         .await?;
         if counted.rows_affected() == 0 {
+            let row = sqlx::query("SELECT state FROM matches WHERE id = $1")
+                .bind(match_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             tx.rollback().await?;
-            return Ok(SeatOutcome::Full);
+            return Ok(match row {
+                Some(row) if row.try_get::<String, _>("state")? != state::ENDED => {
+                    SeatOutcome::Full
+                }
+                _ => SeatOutcome::Ended,
+            });
         }
         tx.commit().await?;
         Ok(SeatOutcome::Seated)
@@ -327,6 +348,9 @@ impl Store {
     /// Redeems a ticket: succeeds once, before it expires. The conditional UPDATE makes
     /// single use hold across nodes and concurrent redemptions.
     pub async fn redeem_ticket(&self, id: &str, now: i64) -> Result<TicketClaim, StoreError> {
+        if !super::storable(id) {
+            return Ok(TicketClaim::Unknown);
+        }
         let claimed = sqlx::query(
             "UPDATE join_tickets SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 \
              RETURNING account_id, match_id",

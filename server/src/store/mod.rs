@@ -31,6 +31,14 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Whether `text` can be a stored key. PostgreSQL refuses text holding NUL with an error where
+/// SQLite simply finds nothing, and nothing the server stores holds one (every stored name, id
+/// and reason is validated first). So a lookup by client-supplied text with a NUL answers "no
+/// such row" without asking, the same on both databases.
+pub(crate) fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -1,13 +1,15 @@
-//! Schema migration: data written at the schema before stats by name (migration 5) survives the
-//! migration to games and named stats, on SQLite and (with `TICKWIRE_TEST_POSTGRES_URL`)
-//! PostgreSQL.
+//! Store tests on SQLite and (with `TICKWIRE_TEST_POSTGRES_URL`) PostgreSQL: data written at the
+//! schema before stats by name (migration 5) survives the migration to games and named stats;
+//! an admin's leaderboard record removal and its audit row are written together or not at all;
+//! a seat taken while the match is being ended does not outlive the match.
 
 use std::path::Path;
 
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
-use super::{MIGRATOR, ResultRow, Store};
+use super::admin::NewAudit;
+use super::{MIGRATOR, NewMatch, ResultRow, SeatOutcome, Store, StoreError};
 use crate::leaderboards::default_boards;
 
 /// The last migration before games and named stats.
@@ -221,6 +223,264 @@ async fn previous_data_survives_the_stats_migration_on_postgres() -> anyhow::Res
     };
     let (url, schema) = fresh_postgres_schema(&base).await?;
     let outcome = previous_data_survives_the_stats_migration(&url).await;
+    drop_postgres_schema(&base, &schema).await?;
+    outcome
+}
+
+/// A trigger that makes every insert into (or update of) `table` fail, standing in for a write
+/// that fails half-way through a transaction (a full disk, a lost connection, a bug).
+async fn refuse_writes(store: &Store, table: &str, postgres: bool) -> anyhow::Result<()> {
+    let sql = if postgres {
+        format!(
+            "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'the test refuses writes to {table}'; END $$; \
+             CREATE TRIGGER refuse_{table} BEFORE INSERT OR UPDATE ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION refuse_{table}();"
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER refuse_{table}_insert BEFORE INSERT ON {table} \
+             BEGIN SELECT RAISE(ABORT, 'the test refuses writes to {table}'); END; \
+             CREATE TRIGGER refuse_{table}_update BEFORE UPDATE ON {table} \
+             BEGIN SELECT RAISE(ABORT, 'the test refuses writes to {table}'); END;"
+        )
+    };
+    sqlx::raw_sql(&sql).execute(&store.pool).await?;
+    Ok(())
+}
+
+async fn allow_writes(store: &Store, table: &str, postgres: bool) -> anyhow::Result<()> {
+    let sql = if postgres {
+        format!("DROP TRIGGER refuse_{table} ON {table}; DROP FUNCTION refuse_{table}();")
+    } else {
+        format!("DROP TRIGGER refuse_{table}_insert; DROP TRIGGER refuse_{table}_update;")
+    };
+    sqlx::raw_sql(&sql).execute(&store.pool).await?;
+    Ok(())
+}
+
+/// Every audit row, oldest first, as (action, target).
+async fn audit_rows(store: &Store) -> anyhow::Result<Vec<(String, String)>> {
+    let mut page = store.audit_page(None, 100).await?;
+    page.reverse();
+    Ok(page.into_iter().map(|e| (e.action, e.target)).collect())
+}
+
+/// Account 1's score record is still there at 30, the board's version is still `version`, and
+/// the audit log is empty.
+async fn unchanged(store: &Store, version: i64, what: &str) -> anyhow::Result<()> {
+    let record = store.board_record("score", 0, 1).await?;
+    anyhow::ensure!(
+        record.as_ref().map(|r| r.score) == Some(30),
+        "{what}: the record is still there: {record:?}"
+    );
+    anyhow::ensure!(
+        store.board_version("score", 0).await? == version,
+        "{what}: the board's version did not move"
+    );
+    let rows = audit_rows(store).await?;
+    anyhow::ensure!(rows.is_empty(), "{what}: no audit row: {rows:?}");
+    Ok(())
+}
+
+async fn a_record_removal_and_its_audit_row_commit_together(
+    url: &str,
+    postgres: bool,
+) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    let boards = default_boards();
+    store
+        .finish_match(
+            "m_1",
+            "arena",
+            &[
+                arena_line(1, "ann", 30, 5, 1),
+                arena_line(2, "bob", 10, 1, 4),
+            ],
+            &boards,
+            1000,
+        )
+        .await?;
+    let version = store.board_version("score", 0).await?;
+    let audit = NewAudit {
+        at: 2000,
+        actor: "admin-key",
+        action: "leaderboard.remove_record",
+        target: "leaderboard:score:all:1",
+        detail: "{}",
+    };
+    // The audit row is the transaction's last write: when it fails, the removal before it must
+    // not stay behind (it did when the log was written after the removal's own commit).
+    refuse_writes(&store, "admin_audit", postgres).await?;
+    let failed = store.remove_board_record("score", 0, 1, 2000, &audit).await;
+    assert!(
+        matches!(failed, Err(StoreError::Db(_))),
+        "the refused audit row fails the removal: {failed:?}"
+    );
+    unchanged(&store, version, "audit row refused").await?;
+    allow_writes(&store, "admin_audit", postgres).await?;
+
+    // And the other way round: a removal that fails writes no audit row.
+    refuse_writes(&store, "leaderboard_records", postgres).await?;
+    let failed = store.remove_board_record("score", 0, 1, 2000, &audit).await;
+    assert!(
+        matches!(failed, Err(StoreError::Db(_))),
+        "the refused removal fails: {failed:?}"
+    );
+    unchanged(&store, version, "removal refused").await?;
+    allow_writes(&store, "leaderboard_records", postgres).await?;
+
+    // Nothing to remove: nothing is written, not even a version.
+    assert!(
+        !store
+            .remove_board_record("score", 0, 3, 2000, &audit)
+            .await?,
+        "account 3 has no record"
+    );
+    unchanged(&store, version, "no record to remove").await?;
+
+    assert!(
+        store
+            .remove_board_record("score", 0, 1, 2000, &audit)
+            .await?,
+        "the removal goes through once writes are allowed"
+    );
+    assert_eq!(store.board_record("score", 0, 1).await?, None, "removed");
+    assert_eq!(
+        store.board_version("score", 0).await?,
+        version + 1,
+        "one version for the removal"
+    );
+    assert_eq!(
+        audit_rows(&store).await?,
+        vec![(
+            "leaderboard.remove_record".to_string(),
+            "leaderboard:score:all:1".to_string()
+        )],
+        "exactly one audit row, for the removal that happened"
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_record_removal_and_its_audit_row_commit_together_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    a_record_removal_and_its_audit_row_commit_together(&Store::sqlite_url(dir.path()), false).await
+}
+
+#[tokio::test]
+async fn a_record_removal_and_its_audit_row_commit_together_on_postgres() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (url, schema) = fresh_postgres_schema(&base).await?;
+    let outcome = a_record_removal_and_its_audit_row_commit_together(&url, true).await;
+    drop_postgres_schema(&base, &schema).await?;
+    outcome
+}
+
+/// A player takes a seat while the match's end is being written (`finish_match`'s writes, made
+/// here by hand so the seat can come in between): the seat must not survive the end. On
+/// PostgreSQL the seat's check of the match state reads a snapshot in which the match is still
+/// live; the seat count's UPDATE then waits for the end's row lock and must see the match ended.
+/// (Found by tests/tests/crash.rs: an ended match kept 15 seats and a player count of 15.) On
+/// SQLite the seat waits for the end's write lock, and sees the match ended from the start.
+async fn a_seat_taken_while_the_match_ends_does_not_outlive_it(
+    url: &str,
+    postgres: bool,
+) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    store
+        .create_match_seated(
+            NewMatch {
+                id: "m_race",
+                game: "arena",
+                map: "arena",
+                public: true,
+                capacity: 16,
+                node_id: None,
+                created_by: None,
+                created_at: 1000,
+            },
+            1,
+        )
+        .await?;
+    store.mark_running("m_race", 5000).await?;
+
+    let mut end = store.pool.begin().await?;
+    sqlx::query(
+        "UPDATE matches SET state = 'ended', ended_at = 2000, players = 0 WHERE id = 'm_race'",
+    )
+    .execute(&mut *end)
+    .await?;
+    sqlx::query("DELETE FROM match_seats WHERE match_id = 'm_race'")
+        .execute(&mut *end)
+        .await?;
+    let seat = tokio::spawn({
+        let store = store.clone();
+        async move { store.take_seat("m_race", 2, 1500).await }
+    });
+    if postgres {
+        // The seat has read its snapshot and waits for the end's lock on the match row.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE matches SET players%'",
+            )
+            .fetch_one(&store.pool)
+            .await?
+            .try_get("n")?;
+            if waiting > 0 {
+                break;
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the seat never waited for the match's end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    end.commit().await?;
+
+    assert_eq!(
+        seat.await??,
+        SeatOutcome::Ended,
+        "the seat finds the match ended"
+    );
+    let row = sqlx::query(
+        "SELECT players, (SELECT COUNT(*) FROM match_seats WHERE match_id = 'm_race') AS seats \
+         FROM matches WHERE id = 'm_race'",
+    )
+    .fetch_one(&store.pool)
+    .await?;
+    assert_eq!(
+        (
+            row.try_get::<i64, _>("players")?,
+            row.try_get::<i64, _>("seats")?
+        ),
+        (0, 0),
+        "an ended match holds no seat"
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_seat_taken_while_the_match_ends_does_not_outlive_it_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    a_seat_taken_while_the_match_ends_does_not_outlive_it(&Store::sqlite_url(dir.path()), false)
+        .await
+}
+
+#[tokio::test]
+async fn a_seat_taken_while_the_match_ends_does_not_outlive_it_on_postgres() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (url, schema) = fresh_postgres_schema(&base).await?;
+    let outcome = a_seat_taken_while_the_match_ends_does_not_outlive_it(&url, true).await;
     drop_postgres_schema(&base, &schema).await?;
     outcome
 }
