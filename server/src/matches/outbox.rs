@@ -326,6 +326,7 @@ mod tests {
     #[test]
     fn a_newer_ack_keeps_the_previous_one_as_the_older_ack() {
         let outbox = Outbox::new();
+        outbox.mark_sent(Tick(1));
         outbox.mark_sent(Tick(20));
         outbox.set_ack(Tick(5));
         assert_eq!(
