@@ -10,6 +10,9 @@ use shared::assets::{AssetError, parse_toml as parse};
 
 use crate::game::GameConfig;
 
+/// The largest map side, radius and speed (world units, units per second) the arena takes.
+const MAX_EXTENT: f32 = 100_000.0;
+
 /// `assets/arena/game.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,15 +130,19 @@ pub(crate) fn parse_game(file: &str, text: &str) -> Result<ArenaConfig, AssetErr
     }
     let positive = [
         ("match_length_s", game.match_length_s),
+        (
+            "weapon.projectile_lifetime_s",
+            game.weapon.projectile_lifetime_s,
+        ),
+    ];
+    // Sizes and speeds become `i32` fixed point, where positions, radii and moves are added
+    // up: bounded by the largest map's side, no sum of them overflows.
+    let extents = [
         ("player.speed", game.player.speed),
         ("player.radius", game.player.radius),
         ("player.dash_speed", game.player.dash_speed),
         ("weapon.projectile_speed", game.weapon.projectile_speed),
         ("weapon.projectile_radius", game.weapon.projectile_radius),
-        (
-            "weapon.projectile_lifetime_s",
-            game.weapon.projectile_lifetime_s,
-        ),
         ("orbs.radius", game.orbs.radius),
     ];
     let non_negative = [
@@ -148,6 +155,11 @@ pub(crate) fn parse_game(file: &str, text: &str) -> Result<ArenaConfig, AssetErr
     for (field, v) in positive {
         if !(v.is_finite() && v > 0.0) {
             return Err(invalid(field, "must be a positive number"));
+        }
+    }
+    for (field, v) in extents {
+        if !(v.is_finite() && v > 0.0 && v <= MAX_EXTENT) {
+            return Err(invalid(field, "must be more than 0 and at most 100000"));
         }
     }
     for (field, v) in non_negative {
@@ -170,7 +182,7 @@ pub(crate) fn parse_map(file: &str, text: &str) -> Result<MapDef, AssetError> {
         message,
     };
     for (field, v) in [("width", map.width), ("height", map.height)] {
-        if !(v.is_finite() && (100.0..=100_000.0).contains(&v)) {
+        if !(v.is_finite() && (100.0..=MAX_EXTENT).contains(&v)) {
             return Err(invalid(
                 field.into(),
                 "must be between 100 and 100000".into(),
@@ -334,6 +346,46 @@ mod tests {
             names.contains(&game.default_map),
             "default map {} exists",
             game.default_map
+        );
+    }
+
+    /// Found by the fuzzer (`fuzz/`, target `assets`): `game.toml` took any positive size or
+    /// speed, and past the fixed point's range a match panicked on overflow when it started
+    /// (`projectile_radius = 40000000000.0`) or when a player moved (`speed = 2.2e19`).
+    #[test]
+    fn sizes_and_speeds_past_the_fixed_point_are_refused() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/arena");
+        let text = std::fs::read_to_string(format!("{root}/game.toml")).expect("game.toml");
+        for (from, to, field) in [
+            (
+                "projectile_radius = 4.0",
+                "projectile_radius = 40000000000.0",
+                "weapon.projectile_radius",
+            ),
+            ("speed = 220.0", "speed = 2.2e19", "player.speed"),
+            ("radius = 16.0", "radius = 100000.5", "player.radius"),
+            (
+                "dash_speed = 900.0",
+                "dash_speed = inf",
+                "player.dash_speed",
+            ),
+            (
+                "projectile_speed = 700.0",
+                "projectile_speed = 3.4e38",
+                "weapon.projectile_speed",
+            ),
+            ("radius = 12.0", "radius = 1e30", "orbs.radius"),
+        ] {
+            assert!(text.contains(from), "the shipped file has {from}");
+            let err = parse_game("game.toml", &text.replacen(from, to, 1))
+                .expect_err(to)
+                .to_string();
+            assert!(err.contains(field), "{to}: {err}");
+        }
+        let text = text.replacen("speed = 220.0", "speed = 100000.0", 1);
+        assert!(
+            parse_game("game.toml", &text).is_ok(),
+            "the bound itself is accepted"
         );
     }
 

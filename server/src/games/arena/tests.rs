@@ -724,3 +724,49 @@ fn bench_map_drones_all_move_every_tick() {
         .count();
     assert_eq!(moved, 100, "every drone moved");
 }
+
+/// The edge of what `parse_game` accepts (every size and speed at its largest, at the slowest
+/// tick rate, so each tick moves the most) on the largest map: a match starts and plays without
+/// overflowing the fixed point. The fuzzer's `assets` target found sizes and speeds past any map
+/// that did overflow (see `config::tests::sizes_and_speeds_past_the_fixed_point_are_refused`).
+#[test]
+fn the_largest_accepted_sizes_and_speeds_play() {
+    let game = parse_game(
+        "game.toml",
+        "tick_rate = 10\nmatch_length_s = 30.0\nplayers_per_match = 8\nrespawn_delay_s = 1.0\n\
+         default_map = \"big\"\n[player]\nspeed = 100000.0\nradius = 100000.0\nmax_health = 100\n\
+         dash_speed = 100000.0\ndash_duration_s = 0.3\ndash_cooldown_s = 1.0\n[weapon]\n\
+         fire_cooldown_s = 0.1\nprojectile_speed = 100000.0\nprojectile_radius = 100000.0\n\
+         projectile_lifetime_s = 1.0\ndamage = 40\n[orbs]\nradius = 100000.0\npoints = 3\n\
+         respawn_s = 2.0\n[scoring]\nkill_points = 10\n",
+    )
+    .expect("the largest sizes and speeds are accepted");
+    let map = parse_map(
+        "big.toml",
+        "width = 100000.0\nheight = 100000.0\n\
+         walls = [{ x = 50000.0, y = 0.0, w = 100.0, h = 99999.0 }]\n\
+         spawns = [{ x = 99990.0, y = 99990.0 }, { x = 10.0, y = 10.0 }]\n\
+         orb_spawners = [{ x = 99999.0, y = 1.0 }]\ndrones = 3\n",
+    )
+    .expect("the largest map is accepted");
+    let mut sim = Arena::new(&game, &map, 9);
+    for player in 1..=4 {
+        sim.add_player(player);
+    }
+    for tick in 0..30u16 {
+        for player in 1..=4u16 {
+            let aim = tick.wrapping_mul(9_000).wrapping_add(player * 16_000);
+            let dir = ((player + tick) % 9) as u8;
+            sim.handle_input(u32::from(player), input(buttons::ALL, dir, aim));
+        }
+        sim.step();
+        for (id, e) in sim.snapshot().entities::<EntityState>() {
+            assert!(
+                (0..=1_600_000).contains(&e.x) && (0..=1_600_000).contains(&e.y),
+                "{id:?} at ({}, {}) stays in the arena",
+                e.x,
+                e.y
+            );
+        }
+    }
+}
