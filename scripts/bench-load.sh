@@ -4,6 +4,7 @@
 #   scripts/bench-load.sh                 # everything, appended to BENCHMARKS.md
 #   COUNTS="500 1000" TRANSPORTS=ws DURATION=20s scripts/bench-load.sh
 #   SKIP_SCALE=1 scripts/bench-load.sh    # only the pinned `bench` workload
+#   SKIP_PROBE=1 scripts/bench-load.sh    # without the fan-out probe
 #
 # Part 1 (scale): arena matches at 30 Hz, bots at each count, over plain ws and over wss:
 #   delivery, desyncs, tick p99, late ticks, server CPU (from /proc), RSS per client, bytes per
@@ -11,6 +12,10 @@
 # Part 2 (bench workload): the `bench` map (25 players + 100 drones, everything moves), server
 #   pinned to CPU 0 and bots to CPU 1 with taskset: server CPU microseconds per client-tick and
 #   bytes per client per second.
+# Part 3 (the floor): when ../shared/tools/fanout-probe is there (PROBE=path/to/run.sh to point
+#   elsewhere), the bare fan-out probe in the same session, pinned at 1,000 clients and
+#   unpinned at 3,000 batched, and the ratios of Tickwire's figures to it. Without the probe the
+#   script says the ratio was not measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +25,8 @@ TRANSPORTS="${TRANSPORTS:-ws wss}"
 BENCH_COUNTS="${BENCH_COUNTS-100 500 1000}"
 OUT="${OUT:-BENCHMARKS.md}"
 PORT="${PORT:-18500}"
+PROBE="${PROBE:-../shared/tools/fanout-probe/run.sh}"
+FIGURES=$(mktemp -d)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 cargo build --release -q -p server -p bot-client
@@ -99,9 +106,9 @@ PY
 }
 
 bench_row() { # n report
-  python3 - "$@" "$cpu0" "$cpu1" "$t0" "$t1" "$clk" <<'PY'
+  python3 - "$@" "$cpu0" "$cpu1" "$t0" "$t1" "$clk" "$FIGURES" <<'PY'
 import json, sys
-n, report, cpu0, cpu1, t0, t1, clk = sys.argv[1:]
+n, report, cpu0, cpu1, t0, t1, clk, figures = sys.argv[1:]
 r = json.load(open(report))
 n = int(n); wall = float(t1) - float(t0)
 cpu_us = (int(cpu1) - int(cpu0)) / int(clk) * 1e6
@@ -109,6 +116,7 @@ ticks = 30 * wall
 down = r.get("bytes_down_per_bot_s") or 0
 print(f"| {n} | {cpu_us / (n * ticks):.2f} µs | {100 * cpu_us / 1e6 / wall:.0f}% | {down / 1000:.1f} KB/s | "
       f"{r.get('delivery_ratio') or 0:.4f} | {r.get('desyncs')} |")
+open(f"{figures}/bench-{n}.us", "w").write(f"{cpu_us / (n * ticks):.3f}")
 PY
 }
 
@@ -137,6 +145,8 @@ if [ -z "${SKIP_SCALE:-}" ]; then
       measure $((secs / 3))
       stop_server
       row "$transport" "$n" "$data/report.json" "$rss0" | tee -a "$OUT"
+      python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('delivery_ratio') or 0)" \
+        "$data/report.json" >"$FIGURES/scale-$transport-$n.delivery"
       rm -rf "$data"
     done
   done
@@ -158,3 +168,39 @@ for n in $BENCH_COUNTS; do
   bench_row "$n" "$data/report.json" | tee -a "$OUT"
   rm -rf "$data"
 done
+
+if [ -n "${SKIP_PROBE:-}" ] || [ ! -x "$PROBE" ]; then
+  msg="the fan-out probe was not run (${SKIP_PROBE:+SKIP_PROBE set}${SKIP_PROBE:-not found at $PROBE}): the ratio to the floor was not measured"
+  echo "$msg"
+  { echo; echo "Fan-out floor: $msg."; } >>"$OUT"
+  exit 0
+fi
+
+# The floor, measured now, on this machine: the probe's own server and bots.
+pinned=$(PIN=1 "$PROBE" 1000 | grep '^probe:' || true)
+unpinned=$(BATCH=1 "$PROBE" 3000 | grep '^probe:' || true)
+python3 - "$FIGURES" "$pinned" "$unpinned" <<'PY' | tee -a "$OUT"
+import os, re, sys
+figures, pinned, unpinned = sys.argv[1:]
+def read(name):
+    path = os.path.join(figures, name)
+    return float(open(path).read()) if os.path.exists(path) else None
+def us(line):
+    m = re.search(r"= ([\d.]+) us per client-tick", line)
+    return float(m.group(1)) if m else None
+print()
+print("### The fan-out floor (`../shared/tools/fanout-probe`), same session")
+print()
+print(f"- pinned, 1,000 clients: `{pinned or 'no result'}`")
+print(f"- unpinned, 3,000 clients, batched: `{unpinned or 'no result'}`")
+tw, floor = read("bench-1000.us"), us(pinned)
+if tw and floor:
+    print(f"- Tickwire `bench` at 1,000 clients: {tw:.2f} µs per client-tick = **{tw / floor:.2f} × the probe** "
+          f"(goal ≤ 1.0); {31.2 / tw:.2f} × cheaper than the Colyseus figure of issue 12 (31.2 µs, goal ≥ 2.5)")
+else:
+    print("- ratio at 1,000 clients not measured (run with 1000 in BENCH_COUNTS)")
+for transport in ("ws", "wss"):
+    d = read(f"scale-{transport}-3000.delivery")
+    if d is not None:
+        print(f"- Tickwire unpinned, 3,000 bots over {transport}: delivery {d:.4f}")
+PY

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::protocol::{Event, Input, MatchEnd, PlayerResult, ServerMessage, Welcome};
+use shared::protocol::{Event, Input, MatchEnd, Ping, PlayerResult, ServerMessage, Welcome};
 use shared::schema::GameProtocol;
 use shared::{Tick, close, codec};
 use tokio::sync::{mpsc, oneshot};
@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{EventLog, History, TickFrame};
-use super::outbox::{Control, Offer, Outbox, PendingSnapshot};
+use super::outbox::{Control, Offer, Outbox, PendingSnapshot, TickOut};
 use super::schedule::Schedule;
 use super::settings::MatchSettings;
 use crate::game::{AnyGame, JoinInfo};
@@ -169,6 +169,8 @@ struct Running {
     recent_events: VecDeque<(Tick, Arc<[Event]>)>,
     shared_events: EventLog,
     end: Option<(u16, String)>,
+    /// The buffer each client's frame is assembled in, kept from tick to tick.
+    write_buf: Vec<u8>,
 }
 
 impl Driver {
@@ -186,6 +188,7 @@ impl Driver {
             recent_events: VecDeque::new(),
             shared_events: Vec::new().into(),
             end: None,
+            write_buf: Vec::with_capacity(4096),
         };
         let store = self.store.clone();
         let id = self.match_id.clone();
@@ -267,12 +270,32 @@ impl Driver {
         self.history.push(frame.clone());
 
         let now = Instant::now();
+        // One ping a second measures round trips; direct clients get it with this tick's
+        // snapshot, in the same write (writer tasks send their own).
+        let ping = tick
+            .0
+            .is_multiple_of(u32::from(self.settings.tick_rate))
+            .then(|| {
+                codec::encode_server(&ServerMessage::Ping(Ping {
+                    id: tick.0,
+                    sent_us: crate::net::monotonic_us(),
+                }))
+            });
+        let mut out = TickOut::new(
+            &self.history,
+            &self.metrics,
+            std::mem::take(&mut state.write_buf),
+        );
+        out.ping = ping.as_deref();
         for seat in state.seats.values_mut() {
             let Some(link) = &seat.link else { continue };
-            let offer = link.outbox.offer_snapshot(PendingSnapshot {
-                frame: frame.clone(),
-                last_input_seq: seat.last_input_seq,
-            });
+            let offer = link.outbox.offer_snapshot(
+                PendingSnapshot {
+                    frame: frame.clone(),
+                    last_input_seq: seat.last_input_seq,
+                },
+                &mut out,
+            );
             if let Offer::Replaced { behind } = offer {
                 self.metrics.snapshots_skipped.inc();
                 if behind > self.settings.max_ticks_behind {
@@ -284,6 +307,9 @@ impl Driver {
                 }
             }
         }
+        self.metrics.bytes_sent.inc_by(out.bytes);
+        self.metrics.frames_sent.inc_by(out.frames);
+        state.write_buf = out.buf;
         self.expire_seats(state, now);
         self.metrics
             .tick_seconds

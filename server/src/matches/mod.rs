@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod settings;
+pub mod wire;
 
 pub use driver::{InputMsg, Joined, MatchSummary, PlayerSummary};
 pub use outbox::Outbox;

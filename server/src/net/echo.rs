@@ -7,13 +7,17 @@
 use fastwebsockets::{Frame, Payload, WebSocket};
 
 use super::inbound::{Inbound, InboundError};
-use super::socket::{self, Io, Refuse, close_now, drain_until_closed};
+use super::socket::{self, Io, Refuse, Split, close_now, drain_until_closed};
 
 /// The largest message the echo takes.
 pub(super) const MAX_ECHO_MESSAGE: usize = 1 << 20;
 
 pub(super) async fn run(ws: WebSocket<Io>) {
-    let (mut reader, mut write) = socket::split(ws, MAX_ECHO_MESSAGE, true);
+    let Split {
+        mut reader,
+        mut write,
+        ..
+    } = socket::split(ws, MAX_ECHO_MESSAGE, true);
     loop {
         let reply = match reader.next().await {
             Ok(Inbound::Binary(bytes)) => Frame::binary(Payload::Owned(bytes)),

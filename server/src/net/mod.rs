@@ -5,6 +5,7 @@ mod echo;
 mod inbound;
 mod session;
 mod socket;
+mod tcp;
 mod writer;
 
 use std::sync::{Arc, LazyLock};

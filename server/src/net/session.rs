@@ -7,25 +7,31 @@ use std::time::Duration;
 use fastwebsockets::WebSocket;
 use shared::protocol::{ClientMessage, Hello, Ping, ServerMessage};
 use shared::{PROTOCOL_VERSION, close, codec};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Realtime;
 use super::inbound::Inbound;
 use super::monotonic_us;
-use super::socket::{self, Io, Reader, Refuse, close_now, drain_until_closed};
+use super::socket::{self, Io, Reader, Refuse, Split, close_now, drain_until_closed};
 use super::writer::Writer;
-use crate::matches::outbox::Control;
+use crate::matches::outbox::{Control, PumpEnd};
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
 
 /// Runs a connection from the upgraded socket to its end.
 pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
     let limits = state.limits.clone();
-    let (mut reader, mut write) = socket::split(ws, limits.max_message_bytes, false);
+    let Split {
+        mut reader,
+        mut write,
+        direct,
+    } = socket::split(ws, limits.max_message_bytes, false);
 
     let handshake = Duration::from_secs_f32(limits.handshake_timeout_s);
-    let joined = match tokio::time::timeout(handshake, handshake_hello(&state, &mut reader)).await {
+    let hello = handshake_hello(&state, &mut reader, direct);
+    let joined = match tokio::time::timeout(handshake, hello).await {
         Err(_) => Err(Refuse::new(
             close::HANDSHAKE_TIMEOUT,
             format!("no Hello within {:.0} s", limits.handshake_timeout_s),
@@ -42,24 +48,40 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
     };
 
     state.metrics.clients_connected.inc();
+    let stall = stall_timeout(&state, handle.tick_rate);
     let done = CancellationToken::new();
-    let writer = Writer {
-        ws: write,
-        outbox: outbox.clone(),
-        history: handle.history.clone(),
-        metrics: state.metrics.clone(),
-        stall_timeout: stall_timeout(&state, handle.tick_rate),
-        done: done.clone(),
-    };
-    let writer_task = tokio::spawn(writer.run());
-    let left = read_loop(&state, &mut reader, &handle, &outbox, &joined, &done).await;
+    // A direct outbox is written by the tick and pumped by this task: one task per connection.
+    // Any other (TLS) has a writer task.
+    let writer_task = (!outbox.is_direct()).then(|| {
+        tokio::spawn(
+            Writer {
+                ws: write,
+                outbox: outbox.clone(),
+                history: handle.history.clone(),
+                metrics: state.metrics.clone(),
+                stall_timeout: stall,
+                done: done.clone(),
+            }
+            .run(),
+        )
+    });
+    let left = read_loop(&state, &mut reader, &handle, &outbox, &joined, &done, stall).await;
     if left {
         handle.leave(joined.player_id, joined.conn).await;
     } else {
         handle.disconnected(joined.player_id, joined.conn).await;
     }
-    // The writer sends whatever close was asked for, then ends.
-    let _ = writer_task.await;
+    // The close that was asked for goes out, then the connection ends.
+    match writer_task {
+        Some(task) => {
+            let _ = task.await;
+        }
+        None => {
+            if tokio::time::timeout(stall, outbox.pump(stall)).await != Ok(PumpEnd::Closed) {
+                state.metrics.clients_dropped.inc();
+            }
+        }
+    }
     drain_until_closed(&mut reader).await;
     state.metrics.clients_connected.dec();
 }
@@ -75,6 +97,7 @@ fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
 async fn handshake_hello(
     state: &Realtime,
     reader: &mut Reader,
+    direct: Option<Arc<TcpStream>>,
 ) -> Result<(MatchHandle, Arc<Outbox>, Joined), Refuse> {
     let first = reader.next().await.map_err(socket::refusal)?;
     let bytes = match first {
@@ -116,7 +139,10 @@ async fn handshake_hello(
             ),
         ));
     }
-    let outbox = Outbox::new();
+    let outbox = match direct {
+        Some(tcp) => Outbox::direct(tcp),
+        None => Outbox::new(),
+    };
     if let Some(resume) = resume {
         let handle = state
             .registry
@@ -257,6 +283,13 @@ impl InputRate {
     }
 }
 
+/// How often a session checks for silence: a quarter of the idle timeout (at most a second), so
+/// a silent client is closed between one and one and a quarter idle timeouts after its last
+/// message, at the cost of one timer per connection per period instead of one per message.
+fn idle_check_period(idle: Duration) -> Duration {
+    (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
+}
+
 /// Reads until the connection ends. Answers `true` if the client left with `Leave`.
 async fn read_loop(
     state: &Realtime,
@@ -265,6 +298,7 @@ async fn read_loop(
     outbox: &Arc<Outbox>,
     joined: &Joined,
     done: &CancellationToken,
+    stall: Duration,
 ) -> bool {
     let limits = &state.limits;
     let idle = Duration::from_secs_f32(limits.idle_timeout_s);
@@ -279,20 +313,46 @@ async fn read_loop(
             + PING_ALLOWANCE,
     };
     let mut last_seq: Option<u32> = None;
+    // The connection's end from the writing side: the writer task finished, or the pump wrote
+    // the close (or found the socket broken).
+    let ended = async {
+        if outbox.is_direct() {
+            outbox.pump(stall).await;
+        } else {
+            done.cancelled().await;
+        }
+    };
+    tokio::pin!(ended);
+    let period = idle_check_period(idle);
+    let idle_check = tokio::time::sleep(period);
+    tokio::pin!(idle_check);
+    let (mut received, mut seen, mut silent) = (0u64, 0u64, Duration::ZERO);
     loop {
-        let next = tokio::select! {
-            _ = done.cancelled() => return false,
-            next = tokio::time::timeout(idle, reader.next()) => next,
-        };
-        let inbound = match next {
-            Err(_) => {
-                outbox.close(
-                    close::IDLE_TIMEOUT,
-                    format!("nothing received for {:.0} s", limits.idle_timeout_s),
-                );
-                return false;
+        // Reading a frame is not cancel-safe (a half-read head would be lost), so the read
+        // survives the idle checks and is dropped only when the connection ends.
+        let read = reader.next();
+        tokio::pin!(read);
+        let next = loop {
+            tokio::select! {
+                _ = &mut ended => return false,
+                next = &mut read => break next,
+                _ = &mut idle_check => {
+                    silent = if received == seen { silent + period } else { Duration::ZERO };
+                    seen = received;
+                    if silent >= idle {
+                        outbox.close(
+                            close::IDLE_TIMEOUT,
+                            format!("nothing received for {:.0} s", limits.idle_timeout_s),
+                        );
+                        return false;
+                    }
+                    idle_check.as_mut().reset(Instant::now() + period);
+                }
             }
-            Ok(Err(e)) => {
+        };
+        received += 1;
+        let inbound = match next {
+            Err(e) => {
                 let Refuse(code, reason) = socket::refusal(e);
                 if code != close::NORMAL {
                     state.metrics.clients_dropped.inc();
@@ -300,7 +360,7 @@ async fn read_loop(
                 outbox.close(code, reason);
                 return false;
             }
-            Ok(Ok(inbound)) => inbound,
+            Ok(inbound) => inbound,
         };
         // Every message costs the server work (a ping a pong, an input a queue slot), so the
         // flood limit counts them all: one input per tick plus a few pings is normal play.

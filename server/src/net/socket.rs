@@ -3,18 +3,43 @@
 //! closes the connection, and the closing handshake. `/v1/realtime` and the diagnostics echo
 //! are built from these, so the echo's conformance results speak for the game endpoint.
 
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use fastwebsockets::{Frame, WebSocket, WebSocketWrite};
+use fastwebsockets::{Frame, Role, WebSocket, WebSocketWrite};
+use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use shared::close;
-use tokio::io::{BufWriter, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
 
 use super::inbound::{Inbound, InboundError, InboundReader};
+use super::tcp::SharedTcp;
 
-pub(super) type Io = TokioIo<hyper::upgrade::Upgraded>;
-pub(super) type Reader = InboundReader<ReadHalf<Io>>;
-pub(super) type Write = WebSocketWrite<BufWriter<WriteHalf<Io>>>;
+pub(super) type Io = TokioIo<Upgraded>;
+pub(super) type Reader = InboundReader<ReadSide>;
+pub(super) type Write = WebSocketWrite<BufWriter<WriteSide>>;
+
+/// The reading side of an upgraded connection.
+pub(crate) enum ReadSide {
+    Plain(SharedTcp),
+    Other(ReadHalf<Io>),
+}
+
+/// The writing side of an upgraded connection.
+pub(crate) enum WriteSide {
+    Plain(SharedTcp),
+    Other(WriteHalf<Io>),
+}
+
+/// Both sides before the split.
+enum Transport {
+    Plain(SharedTcp),
+    Other(Io),
+}
 
 /// A close the server sends, with a reason a person can read.
 pub(super) struct Refuse(pub(super) u16, pub(super) String);
@@ -25,17 +50,124 @@ impl Refuse {
     }
 }
 
-/// Splits an upgraded socket into the inbound reader (messages up to `max_message` bytes;
-/// text frames only if `text`) and a buffered writer.
-pub(super) fn split(mut ws: WebSocket<Io>, max_message: usize, text: bool) -> (Reader, Write) {
+/// An upgraded connection split for use: the inbound reader (messages up to `max_message`
+/// bytes; text frames only if `text`), a buffered writer for what is sent before a match takes
+/// over the socket, and on a plain TCP connection the socket itself, which the match's tick
+/// writes into directly.
+pub(super) struct Split {
+    pub(super) reader: Reader,
+    pub(super) write: Write,
+    pub(super) direct: Option<Arc<TcpStream>>,
+}
+
+pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split {
+    let transport = match SharedTcp::from_upgraded(ws.into_inner().into_inner()) {
+        Ok(tcp) => Transport::Plain(tcp),
+        Err(other) => Transport::Other(TokioIo::new(other)),
+    };
+    let direct = match &transport {
+        Transport::Plain(tcp) => Some(tcp.socket()),
+        Transport::Other(_) => None,
+    };
+    let mut ws = WebSocket::after_handshake(transport, Role::Server);
     ws.set_writev(false);
-    let (read, write) = ws.split(|io| {
-        let (r, w) = tokio::io::split(io);
+    let (read, write) = ws.split(|transport| {
+        let (r, w) = match transport {
+            Transport::Plain(tcp) => (ReadSide::Plain(tcp.clone()), WriteSide::Plain(tcp)),
+            Transport::Other(io) => {
+                let (r, w) = tokio::io::split(io);
+                (ReadSide::Other(r), WriteSide::Other(w))
+            }
+        };
         // One tick's frames fit; a larger keyframe is written straight through. Per-connection
         // buffers are most of a client's memory, so this stays small.
         (r, BufWriter::with_capacity(4 * 1024, w))
     });
-    (InboundReader::new(read, max_message, text), write)
+    Split {
+        reader: InboundReader::new(read, max_message, text),
+        write,
+        direct,
+    }
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(t) => Pin::new(t).poll_read(cx, buf),
+            Transport::Other(t) => Pin::new(t).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(t) => Pin::new(t).poll_write(cx, buf),
+            Transport::Other(t) => Pin::new(t).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(t) => Pin::new(t).poll_flush(cx),
+            Transport::Other(t) => Pin::new(t).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(t) => Pin::new(t).poll_shutdown(cx),
+            Transport::Other(t) => Pin::new(t).poll_shutdown(cx),
+        }
+    }
+}
+
+impl AsyncRead for ReadSide {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ReadSide::Plain(t) => Pin::new(t).poll_read(cx, buf),
+            ReadSide::Other(t) => Pin::new(t).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WriteSide {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WriteSide::Plain(t) => Pin::new(t).poll_write(cx, buf),
+            WriteSide::Other(t) => Pin::new(t).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteSide::Plain(t) => Pin::new(t).poll_flush(cx),
+            WriteSide::Other(t) => Pin::new(t).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteSide::Plain(t) => Pin::new(t).poll_shutdown(cx),
+            WriteSide::Other(t) => Pin::new(t).poll_shutdown(cx),
+        }
+    }
 }
 
 /// The close a reading error calls for.

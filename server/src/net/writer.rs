@@ -1,30 +1,25 @@
-//! The writer task: drains a connection's outbox into the socket. Everything taken in one wake
-//! is written into a buffered writer and flushed once: on loopback the cost is per write call,
-//! not per byte.
+//! The writer task of a connection whose outbox is not direct (TLS): drains the outbox into the
+//! socket. Everything taken in one wake is written into a buffered writer and flushed once: on
+//! loopback the cost is per write call, not per byte.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use fastwebsockets::{Frame, Payload, WebSocketWrite};
-use shared::protocol::{Ping, ServerMessage, SnapshotHeader};
-use shared::{Tick, codec};
+use shared::codec;
+use shared::protocol::{Ping, ServerMessage};
 use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
 use crate::matches::frame::History;
 use crate::matches::outbox::{Control, Outbox};
+use crate::matches::wire;
 use crate::metrics::Metrics;
 
 use super::monotonic_us;
 
 /// How often the server pings a client to measure its round trip.
 const PING_EVERY: Duration = Duration::from_secs(1);
-
-/// The most ticks between a client's two latest acknowledgements for a delta to predict
-/// positions from the older one. In steady play they are one tick apart; a wider gap means the
-/// client fell behind, and the older world is more likely to have left a client's bounded
-/// history (a bot keeps about a second plus its link delay).
-const MAX_PREDICTION_SPAN: i32 = 8;
 
 pub(crate) struct Writer<S> {
     pub(crate) ws: WebSocketWrite<S>,
@@ -83,38 +78,15 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
                 self.write(frame).await?;
             }
             if let Some(pending) = batch.snapshot {
-                let tick = pending.frame.tick;
-                let acks = self.outbox.acks();
-                let baseline = if !acks.newest.is_zero() && acks.newest < tick {
-                    self.history.get(acks.newest)
-                } else {
-                    None
-                };
-                // Predict from the acknowledgement before, if it is recent: the client applied
-                // it and keeps the worlds since its newest delta's older baseline.
-                let older = match acks.newest.since(acks.older) {
-                    1..=MAX_PREDICTION_SPAN if baseline.is_some() && !acks.older.is_zero() => {
-                        self.history.get(acks.older)
-                    }
-                    _ => None,
-                };
-                let body = pending
-                    .frame
-                    .body(baseline.as_deref(), older.as_deref(), &self.metrics);
-                let header = SnapshotHeader {
-                    tick,
-                    baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),
-                    last_input_seq: pending.last_input_seq,
-                };
-                if baseline.is_none() {
-                    self.metrics.keyframes_sent.inc();
-                } else if older.is_some() {
-                    // `body` predicts from every older frame of the history: it is at most
-                    // MAX_PREDICTION_SPAN ticks before a baseline that is before this tick.
-                    self.metrics.predicted_deltas_sent.inc();
-                }
                 frame_buf.clear();
-                codec::snapshot_frame(&header, &body, &mut frame_buf);
+                let acks = self.outbox.acks();
+                let tick = wire::snapshot_message(
+                    acks,
+                    &pending,
+                    &self.history,
+                    &self.metrics,
+                    &mut frame_buf,
+                );
                 bytes += frame_buf.len();
                 frames += 1;
                 // Marked before the write: a client may receive, apply and acknowledge the

@@ -4,6 +4,12 @@
 //! It holds at most one pending snapshot: a newer one replaces an unsent older one (the client
 //! skips it; its next delta is against its last ack, so nothing is lost). Control messages
 //! (welcome, pongs, match end) queue up to a small bound.
+//!
+//! On a plain TCP connection the outbox is *direct* (see [`direct`]): the tick writes each
+//! snapshot into the socket itself and the session only finishes writes the socket would not
+//! take at once.
+
+mod direct;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -11,9 +17,13 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use shared::Tick;
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use super::frame::TickFrame;
+use super::frame::{History, TickFrame};
+use crate::metrics::Metrics;
+
+pub use direct::PumpEnd;
 
 /// Control messages a writer may have queued before the connection is considered broken.
 const CONTROL_BOUND: usize = 64;
@@ -46,8 +56,14 @@ struct State {
     snapshot: Option<PendingSnapshot>,
     control: VecDeque<Control>,
     close: Option<CloseRequest>,
-    /// Snapshots replaced unsent since the writer last took one.
+    /// Snapshots replaced unsent since the writer last took one (direct: skipped because the
+    /// socket had not taken the previous writes).
     behind: u32,
+    /// Direct only: bytes the socket would not take yet, oldest first; the session's pump
+    /// writes them when the socket is writable.
+    unsent: Vec<u8>,
+    /// Direct only: a write failed; the connection is over.
+    broken: bool,
 }
 
 /// What a writer takes in one wake.
@@ -71,6 +87,34 @@ pub struct Outbox {
     /// The first tick this connection received (or resumed from): it holds nothing older, so
     /// an ack below it is a lie or a bug, never a baseline.
     first: AtomicU32,
+    /// The socket the tick writes into, for a direct outbox.
+    direct: Option<Arc<TcpStream>>,
+}
+
+/// What the tick lends each outbox it offers a snapshot to: what a direct outbox needs to
+/// encode the client's frame, a buffer reused for every client, and what was written.
+pub struct TickOut<'a> {
+    pub history: &'a History,
+    pub metrics: &'a Metrics,
+    /// A ping message (encoded) to send every direct client this tick, before its snapshot.
+    pub ping: Option<&'a [u8]>,
+    pub buf: Vec<u8>,
+    /// Bytes and frames written into sockets this tick.
+    pub bytes: u64,
+    pub frames: u64,
+}
+
+impl<'a> TickOut<'a> {
+    pub fn new(history: &'a History, metrics: &'a Metrics, buf: Vec<u8>) -> TickOut<'a> {
+        TickOut {
+            history,
+            metrics,
+            ping: None,
+            buf,
+            bytes: 0,
+            frames: 0,
+        }
+    }
 }
 
 /// A client's two latest distinct acknowledgements: both are worlds it applied, so the writer
@@ -108,8 +152,23 @@ pub enum Offer {
 }
 
 impl Outbox {
+    /// An outbox drained by a writer task.
     pub fn new() -> Arc<Outbox> {
         Arc::new(Outbox::default())
+    }
+
+    /// An outbox that writes into `tcp` itself (the tick's snapshots, and control messages from
+    /// whichever task sends them); the session runs [`Outbox::pump`] for what the socket would
+    /// not take at once.
+    pub fn direct(tcp: Arc<TcpStream>) -> Arc<Outbox> {
+        Arc::new(Outbox {
+            direct: Some(tcp),
+            ..Outbox::default()
+        })
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -117,8 +176,12 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Offers this tick's snapshot (called by the tick driver; never blocks).
-    pub fn offer_snapshot(&self, pending: PendingSnapshot) -> Offer {
+    /// Offers this tick's snapshot (called by the tick driver; never blocks). A direct outbox
+    /// writes it at once, unless the socket has not taken the previous writes yet.
+    pub fn offer_snapshot(&self, pending: PendingSnapshot, out: &mut TickOut<'_>) -> Offer {
+        if let Some(tcp) = &self.direct {
+            return self.offer_direct(tcp, &pending, out);
+        }
         let offer = {
             let mut s = self.state();
             if s.close.is_some() {
@@ -139,6 +202,9 @@ impl Outbox {
     /// Queues a control item; `false` if the outbox is closing or the queue is full (the
     /// connection is hopelessly behind and should be dropped).
     pub fn push_control(&self, item: Control) -> bool {
+        if let Some(tcp) = &self.direct {
+            return self.control_direct(tcp, &item);
+        }
         let ok = {
             let mut s = self.state();
             if s.close.is_some() || s.control.len() >= CONTROL_BOUND {
@@ -156,6 +222,10 @@ impl Outbox {
 
     /// Asks the writer to send what is queued, then close with `code`. The first request wins.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
+        if let Some(tcp) = &self.direct {
+            self.close_direct(tcp, code, reason.into());
+            return;
+        }
         {
             let mut s = self.state();
             if s.close.is_none() {
@@ -258,7 +328,16 @@ mod tests {
     use shared::games::arena::ArenaEntity;
     use shared::schema::Replicated;
 
-    fn pending(tick: u32) -> PendingSnapshot {
+    fn offer(outbox: &Outbox, tick: u32) -> Offer {
+        let history = History::new(4);
+        let metrics = Metrics::new();
+        outbox.offer_snapshot(
+            pending(tick),
+            &mut TickOut::new(&history, &metrics, Vec::new()),
+        )
+    }
+
+    pub(super) fn pending(tick: u32) -> PendingSnapshot {
         PendingSnapshot {
             frame: Arc::new(TickFrame::new(
                 Tick(tick),
@@ -273,18 +352,10 @@ mod tests {
     #[tokio::test]
     async fn an_unread_snapshot_is_replaced_and_counted() {
         let outbox = Outbox::new();
+        assert_eq!(offer(&outbox, 1), Offer::Queued, "first queued");
+        assert_eq!(offer(&outbox, 2), Offer::Replaced { behind: 1 }, "replaced");
         assert_eq!(
-            outbox.offer_snapshot(pending(1)),
-            Offer::Queued,
-            "first queued"
-        );
-        assert_eq!(
-            outbox.offer_snapshot(pending(2)),
-            Offer::Replaced { behind: 1 },
-            "replaced"
-        );
-        assert_eq!(
-            outbox.offer_snapshot(pending(3)),
+            offer(&outbox, 3),
             Offer::Replaced { behind: 2 },
             "replaced again"
         );
@@ -294,11 +365,7 @@ mod tests {
             Some(Tick(3)),
             "only the newest is sent"
         );
-        assert_eq!(
-            outbox.offer_snapshot(pending(4)),
-            Offer::Queued,
-            "taking resets the count"
-        );
+        assert_eq!(offer(&outbox, 4), Offer::Queued, "taking resets the count");
     }
 
     #[tokio::test]
@@ -313,11 +380,7 @@ mod tests {
             !outbox.push_control(Control::Message(Bytes::from_static(b"b"))),
             "refused after close"
         );
-        assert_eq!(
-            outbox.offer_snapshot(pending(1)),
-            Offer::Closed,
-            "no snapshots after close"
-        );
+        assert_eq!(offer(&outbox, 1), Offer::Closed, "no snapshots after close");
         let batch = outbox.next_batch().await;
         assert_eq!(batch.control.len(), 1, "the message queued before close");
         assert_eq!(batch.close.map(|c| c.code), Some(4011), "then the close");

@@ -1,0 +1,361 @@
+//! Direct writes. On a plain TCP connection the tick encodes each client's frame and writes it
+//! into the socket with one non-blocking `write`: no task wakes, no queue, no timer per client
+//! per tick. Only when the socket would not take everything does the rest wait in the outbox,
+//! for the session's [`Outbox::pump`] to write when the socket drains; until then the tick
+//! skips the client (its next delta is against its last ack, so nothing is lost), and a client
+//! skipped for too long is dropped, as with a writer task.
+//!
+//! Every write goes through the outbox's lock, so frames from the tick, the session (pongs) and
+//! the match's commands (welcome, kick, end) never interleave.
+
+use std::io;
+use std::time::Duration;
+
+use fastwebsockets::OpCode;
+use shared::Tick;
+use tokio::net::TcpStream;
+
+use super::{CloseRequest, Control, Offer, Outbox, PendingSnapshot, State, TickOut};
+use crate::matches::wire::{close_payload, push_frame, snapshot_message};
+
+/// Bytes a direct outbox holds unsent before control messages are refused (the connection is
+/// then hopelessly behind, as with a full control queue). Snapshots are skipped, not queued,
+/// while anything is unsent, so this is about a keyframe plus the controls behind it.
+const UNSENT_BOUND: usize = 256 * 1024;
+
+/// How a pump ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PumpEnd {
+    /// The close frame went out.
+    Closed,
+    /// The socket failed or would not take the close frame in time.
+    Broken,
+}
+
+impl Outbox {
+    pub(super) fn offer_direct(
+        &self,
+        tcp: &TcpStream,
+        pending: &PendingSnapshot,
+        out: &mut TickOut<'_>,
+    ) -> Offer {
+        let mut s = self.state();
+        if s.close.is_some() || s.broken {
+            return Offer::Closed;
+        }
+        if !s.unsent.is_empty() {
+            s.behind += 1;
+            return Offer::Replaced { behind: s.behind };
+        }
+        s.behind = 0;
+        let tick = self.assemble(pending, out);
+        // Marked before the write: the client may receive, apply and acknowledge the frame
+        // before this returns, and an ack of a tick not yet marked would be dropped.
+        self.mark_sent(tick);
+        self.write(&mut s, tcp, &out.buf);
+        Offer::Queued
+    }
+
+    /// Encodes what this connection gets this tick into `out.buf`, framed for the wire: the
+    /// tick's ping, if any, then its snapshot against the client's acknowledgements. Answers
+    /// the snapshot's tick. All of a direct client's per-tick work but the `write` (public for
+    /// the write-path bench).
+    pub fn assemble(&self, pending: &PendingSnapshot, out: &mut TickOut<'_>) -> Tick {
+        out.buf.clear();
+        if let Some(ping) = out.ping {
+            push_frame(&mut out.buf, OpCode::Binary, |b| b.extend_from_slice(ping));
+            out.frames += 1;
+        }
+        let acks = self.acks();
+        let mut tick = pending.frame.tick;
+        push_frame(&mut out.buf, OpCode::Binary, |b| {
+            tick = snapshot_message(acks, pending, out.history, out.metrics, b);
+        });
+        out.frames += 1;
+        out.bytes += out.buf.len() as u64;
+        tick
+    }
+
+    pub(super) fn control_direct(&self, tcp: &TcpStream, item: &Control) -> bool {
+        let mut s = self.state();
+        if s.close.is_some() || s.broken || s.unsent.len() >= UNSENT_BOUND {
+            return false;
+        }
+        let mut buf = Vec::new();
+        match item {
+            Control::Message(b) => push_frame(&mut buf, OpCode::Binary, |o| o.extend_from_slice(b)),
+            Control::Pong(b) => push_frame(&mut buf, OpCode::Pong, |o| o.extend_from_slice(b)),
+        }
+        self.write(&mut s, tcp, &buf);
+        true
+    }
+
+    pub(super) fn close_direct(&self, tcp: &TcpStream, code: u16, reason: String) {
+        let mut s = self.state();
+        if s.close.is_some() {
+            return;
+        }
+        let mut buf = Vec::new();
+        push_frame(&mut buf, OpCode::Close, |o| close_payload(code, &reason, o));
+        s.close = Some(CloseRequest { code, reason });
+        if !s.broken {
+            self.write(&mut s, tcp, &buf);
+        }
+        // The session waits for the close to go out, then ends.
+        self.wake.notify_one();
+    }
+
+    /// Writes `bytes` after whatever is unsent; what the socket does not take now waits for the
+    /// pump.
+    fn write(&self, s: &mut State, tcp: &TcpStream, bytes: &[u8]) {
+        let written = if s.unsent.is_empty() {
+            match tcp.try_write(bytes) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(e) => {
+                    tracing::debug!(error = %e, "socket write failed");
+                    s.broken = true;
+                    self.wake.notify_one();
+                    return;
+                }
+            }
+        } else {
+            0
+        };
+        if written < bytes.len() {
+            s.unsent.extend_from_slice(&bytes[written..]);
+            self.wake.notify_one();
+        }
+    }
+
+    /// The session's side of a direct outbox: writes what the socket would not take at once,
+    /// as it drains, and returns once the close frame is out (or the socket failed, or would
+    /// not take the close frame within `stall`). Cancel-safe: everything lives in the outbox.
+    /// Answers at once for an outbox that is not direct.
+    pub async fn pump(&self, stall: Duration) -> PumpEnd {
+        let Some(tcp) = &self.direct else {
+            return PumpEnd::Broken;
+        };
+        loop {
+            let notified = self.wake.notified();
+            let (unsent, closing) = {
+                let s = self.state();
+                if s.broken {
+                    return PumpEnd::Broken;
+                }
+                (!s.unsent.is_empty(), s.close.is_some())
+            };
+            if !unsent {
+                if closing {
+                    return PumpEnd::Closed;
+                }
+                notified.await;
+                continue;
+            }
+            // A client that stopped reading is dropped by the tick (too far behind): a close
+            // asked for meanwhile wakes this, and waiting on it is bounded.
+            let ready = if closing {
+                tokio::time::timeout(stall, tcp.writable())
+                    .await
+                    .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+            } else {
+                tokio::select! {
+                    ready = tcp.writable() => ready,
+                    _ = notified => continue,
+                }
+            };
+            if ready.is_err() {
+                self.state().broken = true;
+                return PumpEnd::Broken;
+            }
+            let mut s = self.state();
+            match tcp.try_write(&s.unsent) {
+                Ok(n) => {
+                    s.unsent.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => {
+                    s.broken = true;
+                    return PumpEnd::Broken;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::super::tests::pending;
+    use super::*;
+    use crate::matches::frame::History;
+    use crate::matches::wire::parse_frames;
+    use crate::metrics::Metrics;
+
+    /// A loopback connection: the server's end in a direct outbox, the client's end to read.
+    async fn pair() -> (Arc<Outbox>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        // Small fixed buffers (set before connecting, which also stops the kernel growing
+        // them), so a client that does not read fills them quickly.
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .set_recv_buffer_size(16 * 1024)
+            .expect("receive buffer");
+        let (client, accepted) = tokio::join!(socket.connect(addr), listener.accept());
+        let (server, _) = accepted.expect("accept");
+        socket2::SockRef::from(&server)
+            .set_send_buffer_size(16 * 1024)
+            .expect("send buffer");
+        (Outbox::direct(Arc::new(server)), client.expect("connect"))
+    }
+
+    fn offer(outbox: &Outbox, tick: u32, history: &History, metrics: &Metrics) -> Offer {
+        history.push(pending(tick).frame);
+        outbox.offer_snapshot(
+            pending(tick),
+            &mut TickOut::new(history, metrics, Vec::new()),
+        )
+    }
+
+    /// Reads from `client` until `want` frames arrived (bounded by the test's timeout).
+    async fn read_frames(client: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
+        let mut bytes = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if let Some(frames) = whole_frames(&bytes)
+                && frames.len() >= want
+            {
+                return frames;
+            }
+            let n = client.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the server closed early");
+            bytes.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// The frames in `bytes` if it ends on a frame boundary.
+    fn whole_frames(bytes: &[u8]) -> Option<Vec<(u8, Vec<u8>)>> {
+        let mut at = 0;
+        while at < bytes.len() {
+            let len = match bytes.get(at + 1)? & 0x7f {
+                126 => {
+                    usize::from(u16::from_be_bytes([
+                        *bytes.get(at + 2)?,
+                        *bytes.get(at + 3)?,
+                    ])) + 4
+                }
+                127 => return None,
+                n => usize::from(n) + 2,
+            };
+            at += len;
+        }
+        (at == bytes.len()).then(|| parse_frames(bytes))
+    }
+
+    #[tokio::test]
+    async fn the_tick_writes_controls_and_snapshots_straight_into_the_socket_in_order() {
+        let (outbox, mut client) = pair().await;
+        let (history, metrics) = (History::new(8), Metrics::new());
+        assert!(outbox.push_control(Control::Message(Bytes::from_static(b"welcome"))));
+        assert_eq!(offer(&outbox, 1, &history, &metrics), Offer::Queued);
+        assert_eq!(offer(&outbox, 2, &history, &metrics), Offer::Queued);
+        outbox.close(4011, "kicked");
+        let frames = tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, 4))
+            .await
+            .expect("frames within the bound");
+        assert_eq!(frames[0], (0x2, b"welcome".to_vec()));
+        let ticks: Vec<u32> = frames[1..3]
+            .iter()
+            .map(|(op, payload)| {
+                assert_eq!(*op, 0x2, "snapshots are binary");
+                match shared::codec::decode_server(payload) {
+                    Ok(shared::protocol::ServerMessage::Snapshot(s)) => s.header.tick.0,
+                    other => panic!("not a snapshot: {other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(ticks, [1, 2], "each tick's snapshot, in order");
+        assert_eq!(frames[3].0, 0x8, "then the close");
+        assert_eq!(&frames[3].1[..2], &4011u16.to_be_bytes());
+        assert_eq!(outbox.pump(Duration::from_secs(5)).await, PumpEnd::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_does_not_read_is_skipped_then_gets_whole_frames_when_it_reads() {
+        let (outbox, mut client) = pair().await;
+        let (history, metrics) = (History::new(8), Metrics::new());
+        // Fill the socket with controls until some of them wait unsent.
+        let big = Bytes::from(vec![7u8; 32 * 1024]);
+        let mut pushed = 0usize;
+        while outbox.state().unsent.is_empty() {
+            assert!(pushed < 1000, "the socket never filled");
+            assert!(outbox.push_control(Control::Message(big.clone())));
+            pushed += 1;
+        }
+        assert_eq!(
+            offer(&outbox, 1, &history, &metrics),
+            Offer::Replaced { behind: 1 },
+            "skipped while the socket is full"
+        );
+        assert_eq!(
+            offer(&outbox, 2, &history, &metrics),
+            Offer::Replaced { behind: 2 }
+        );
+        // The client reads; the pump finishes the writes and nothing is torn.
+        let pump = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.pump(Duration::from_secs(30)).await })
+        };
+        let frames =
+            tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, pushed))
+                .await
+                .expect("the unsent bytes arrive");
+        assert_eq!(frames.len(), pushed, "every control, whole");
+        assert!(frames.iter().all(|(op, p)| *op == 0x2 && p[..] == big[..]));
+        assert!(outbox.state().unsent.is_empty(), "nothing left unsent");
+        assert_eq!(
+            offer(&outbox, 3, &history, &metrics),
+            Offer::Queued,
+            "written again once drained"
+        );
+        outbox.close(1000, "bye");
+        let rest = tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, 2))
+            .await
+            .expect("snapshot and close");
+        assert_eq!(rest[1].0, 0x8);
+        let ended = tokio::time::timeout(Duration::from_secs(30), pump)
+            .await
+            .expect("the pump ends after the close")
+            .expect("the pump task");
+        assert_eq!(ended, PumpEnd::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_close_the_socket_never_takes_ends_the_pump_after_the_stall_bound() {
+        let (outbox, _client) = pair().await;
+        // Far more than the socket's buffers hold: most of it stays unsent.
+        let big = Bytes::from(vec![1u8; 32 * 1024]);
+        for _ in 0..1000 {
+            if !outbox.push_control(Control::Message(big.clone())) {
+                break;
+            }
+        }
+        assert!(outbox.state().unsent.len() >= UNSENT_BOUND, "held unsent");
+        outbox.close(4006, "too slow");
+        let ended = tokio::time::timeout(
+            Duration::from_secs(60),
+            outbox.pump(Duration::from_millis(200)),
+        )
+        .await
+        .expect("bounded by the stall timeout");
+        assert_eq!(ended, PumpEnd::Broken);
+    }
+}
