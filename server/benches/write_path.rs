@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use server::matches::frame::{History, TickFrame};
-use server::matches::outbox::{Outbox, PendingSnapshot, TickOut};
+use server::matches::outbox::{Acks, PendingSnapshot, TickOut};
 use server::metrics::Metrics;
 use shared::{Tick, sample};
 
@@ -34,16 +34,14 @@ fn write_path(c: &mut Criterion) {
     let frame = history.get(Tick(10)).expect("the newest frame");
     let mut group = c.benchmark_group("write_path");
     for clients in [100u32, 1000, 3000] {
-        let outboxes: Vec<Arc<Outbox>> = (0..clients)
+        // The previous ack, then the newest: two ticks before last, or three.
+        let acks: Vec<Acks> = (0..clients)
             .map(|i| {
-                let outbox = Outbox::new();
-                outbox.mark_sent(Tick(1));
-                outbox.mark_sent(Tick(9));
-                // The previous ack, then the newest: two ticks before last, or three.
                 let newest = 8 - i % 2;
-                outbox.set_ack(Tick(newest - 1));
-                outbox.set_ack(Tick(newest));
-                outbox
+                Acks {
+                    older: Tick(newest - 1),
+                    newest: Tick(newest),
+                }
             })
             .collect();
         let ping = shared::codec::encode_server(&shared::protocol::ServerMessage::Ping(
@@ -54,7 +52,7 @@ fn write_path(c: &mut Criterion) {
             let mut out = TickOut::new(&history, &metrics, Vec::with_capacity(4096));
             b.iter(|| {
                 let mut bytes = 0;
-                for (i, outbox) in outboxes.iter().enumerate() {
+                for (i, acks) in acks.iter().enumerate() {
                     // Every 30th client gets this tick's ping, as a second's worth of ticks
                     // spreads them.
                     out.ping = (i % 30 == 0).then_some(&ping[..]);
@@ -62,7 +60,7 @@ fn write_path(c: &mut Criterion) {
                         frame: frame.clone(),
                         last_input_seq: i as u32,
                     };
-                    black_box(outbox.assemble(&pending, &mut out));
+                    black_box(out.assemble(*acks, &pending));
                     bytes += out.buf.len();
                 }
                 black_box(bytes)

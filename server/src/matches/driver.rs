@@ -270,8 +270,8 @@ impl Driver {
         self.history.push(frame.clone());
 
         let now = Instant::now();
-        // One ping a second measures round trips; direct clients get it with this tick's
-        // snapshot, in the same write (writer tasks send their own).
+        // One ping a second measures round trips; every client gets it with this tick's
+        // snapshot, in the same write.
         let ping = tick
             .0
             .is_multiple_of(u32::from(self.settings.tick_rate))
@@ -296,7 +296,7 @@ impl Driver {
                 },
                 &mut out,
             );
-            if let Offer::Replaced { behind } = offer {
+            if let Offer::Skipped { behind } = offer {
                 self.metrics.snapshots_skipped.inc();
                 if behind > self.settings.max_ticks_behind {
                     link.outbox
@@ -553,7 +553,7 @@ impl Driver {
                 .close(close::REPLACED, "a newer connection took over this player");
         }
         if !ack.is_zero() {
-            outbox.resume_from(ack);
+            outbox.acked().resume_from(ack);
         }
         let protocol: &GameProtocol = self.game.protocol();
         let welcome = ServerMessage::Welcome(Welcome {

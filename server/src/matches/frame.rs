@@ -54,8 +54,8 @@ impl TickFrame {
 
     /// The encoded body of this tick against `baseline` (`None` = keyframe), predicting
     /// positions from `older` (a tick before `baseline` that the client also holds) when given.
-    /// Encoded once and shared by every client on the same baselines. Runs on the client's
-    /// writer task, so encoding is spread over every core and never delays the tick.
+    /// Encoded once, by the tick for the first client on these baselines, and shared by every
+    /// other client on them (one or two pairs a tick in steady play).
     pub fn body(
         &self,
         baseline: Option<&TickFrame>,
@@ -132,8 +132,8 @@ impl TickFrame {
     }
 }
 
-/// The last `capacity` published ticks. Written by the tick driver, read by writer tasks looking
-/// up a client's baseline. A `std` mutex: every critical section is a push or an `Arc` clone.
+/// The last `capacity` published ticks. Written by the tick driver, which reads it again for each
+/// client's baseline. A `std` mutex: every critical section is a push or an `Arc` clone.
 #[derive(Debug)]
 pub struct History {
     frames: Mutex<VecDeque<Arc<TickFrame>>>,

@@ -1,6 +1,5 @@
 //! What goes on a client's wire: the snapshot message for one client (its delta against its
-//! acknowledged baseline) and the WebSocket framing around server messages. Shared by the tick,
-//! which writes plain TCP sockets directly, and the writer task of every other connection.
+//! acknowledged baseline) and the WebSocket framing around server messages.
 
 use fastwebsockets::{Frame, OpCode, Payload};
 use shared::protocol::SnapshotHeader;

@@ -10,7 +10,7 @@ pub(crate) enum Inbound {
     Binary(Vec<u8>),
     /// Only from a reader made to accept text (the diagnostics echo); valid UTF-8.
     Text(String),
-    /// A WebSocket ping; the writer answers with a pong of the same payload.
+    /// A WebSocket ping; the session answers with a pong of the same payload.
     Ping(Vec<u8>),
     Close {
         code: u16,
@@ -77,7 +77,7 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
     pub(crate) fn new(mut read: WebSocketRead<S>, max: usize, text: bool) -> InboundReader<S> {
         // fastwebsockets refuses frames of `max_message_size` or more; ours must allow `max`.
         read.set_max_message_size(max + 1);
-        // Pings and closes are answered by our writer task, not by the reader's obligated sends.
+        // Pings and closes are answered through the outbox, not by the reader's obligated sends.
         read.set_auto_pong(false);
         read.set_auto_close(false);
         InboundReader {

@@ -6,7 +6,9 @@ mod inbound;
 mod session;
 mod socket;
 mod tcp;
-mod writer;
+mod tls_socket;
+
+pub(crate) use tls_socket::TlsSocket;
 
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;

@@ -1,5 +1,5 @@
-//! One realtime connection: the `Hello` handshake, then a reader loop here and a writer task
-//! draining the outbox.
+//! One realtime connection: the `Hello` handshake, then one task that reads the client's
+//! messages and pumps what the socket would not take of the tick's writes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,16 +7,13 @@ use std::time::Duration;
 use fastwebsockets::WebSocket;
 use shared::protocol::{ClientMessage, Hello, Ping, ServerMessage};
 use shared::{PROTOCOL_VERSION, close, codec};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use super::Realtime;
 use super::inbound::Inbound;
 use super::monotonic_us;
 use super::socket::{self, Io, Reader, Refuse, Split, close_now, drain_until_closed};
-use super::writer::Writer;
-use crate::matches::outbox::{Control, PumpEnd};
+use crate::matches::outbox::{Control, DirectSocket, PumpEnd};
 use crate::matches::{InputMsg, Joined, MatchHandle, Outbox, RegistryError};
 use crate::store::TicketClaim;
 
@@ -28,6 +25,12 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
         mut write,
         direct,
     } = socket::split(ws, limits.max_message_bytes, false);
+    let Some(direct) = direct else {
+        // The server makes only TCP and TLS-over-TCP connections; anything else is a bug.
+        tracing::error!("a realtime connection over an unknown transport");
+        close_now(&mut write, close::INTERNAL_ERROR, "unsupported transport").await;
+        return;
+    };
 
     let handshake = Duration::from_secs_f32(limits.handshake_timeout_s);
     let hello = handshake_hello(&state, &mut reader, direct);
@@ -49,38 +52,18 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
 
     state.metrics.clients_connected.inc();
     let stall = stall_timeout(&state, handle.tick_rate);
-    let done = CancellationToken::new();
-    // A direct outbox is written by the tick and pumped by this task: one task per connection.
-    // Any other (TLS) has a writer task.
-    let writer_task = (!outbox.is_direct()).then(|| {
-        tokio::spawn(
-            Writer {
-                ws: write,
-                outbox: outbox.clone(),
-                history: handle.history.clone(),
-                metrics: state.metrics.clone(),
-                stall_timeout: stall,
-                done: done.clone(),
-            }
-            .run(),
-        )
-    });
-    let left = read_loop(&state, &mut reader, &handle, &outbox, &joined, &done, stall).await;
+    // The tick writes into the socket; this task reads, and pumps what the socket would not
+    // take at once: one task per connection.
+    drop(write);
+    let left = read_loop(&state, &mut reader, &handle, &outbox, &joined, stall).await;
     if left {
         handle.leave(joined.player_id, joined.conn).await;
     } else {
         handle.disconnected(joined.player_id, joined.conn).await;
     }
     // The close that was asked for goes out, then the connection ends.
-    match writer_task {
-        Some(task) => {
-            let _ = task.await;
-        }
-        None => {
-            if tokio::time::timeout(stall, outbox.pump(stall)).await != Ok(PumpEnd::Closed) {
-                state.metrics.clients_dropped.inc();
-            }
-        }
+    if tokio::time::timeout(stall, outbox.pump(stall)).await != Ok(PumpEnd::Closed) {
+        state.metrics.clients_dropped.inc();
     }
     drain_until_closed(&mut reader).await;
     state.metrics.clients_connected.dec();
@@ -97,7 +80,7 @@ fn stall_timeout(state: &Realtime, tick_rate: u16) -> Duration {
 async fn handshake_hello(
     state: &Realtime,
     reader: &mut Reader,
-    direct: Option<Arc<TcpStream>>,
+    direct: DirectSocket,
 ) -> Result<(MatchHandle, Arc<Outbox>, Joined), Refuse> {
     let first = reader.next().await.map_err(socket::refusal)?;
     let bytes = match first {
@@ -139,10 +122,7 @@ async fn handshake_hello(
             ),
         ));
     }
-    let outbox = match direct {
-        Some(tcp) => Outbox::direct(tcp),
-        None => Outbox::new(),
-    };
+    let outbox = Outbox::new(direct);
     if let Some(resume) = resume {
         let handle = state
             .registry
@@ -297,7 +277,6 @@ async fn read_loop(
     handle: &MatchHandle,
     outbox: &Arc<Outbox>,
     joined: &Joined,
-    done: &CancellationToken,
     stall: Duration,
 ) -> bool {
     let limits = &state.limits;
@@ -313,15 +292,9 @@ async fn read_loop(
             + PING_ALLOWANCE,
     };
     let mut last_seq: Option<u32> = None;
-    // The connection's end from the writing side: the writer task finished, or the pump wrote
-    // the close (or found the socket broken).
-    let ended = async {
-        if outbox.is_direct() {
-            outbox.pump(stall).await;
-        } else {
-            done.cancelled().await;
-        }
-    };
+    // The connection's end from the writing side: the pump wrote the close (or found the socket
+    // broken).
+    let ended = outbox.pump(stall);
     tokio::pin!(ended);
     let period = idle_check_period(idle);
     let idle_check = tokio::time::sleep(period);
@@ -412,7 +385,7 @@ async fn read_loop(
                     );
                     return false;
                 }
-                outbox.set_ack(input.ack_tick);
+                outbox.acked().set_ack(input.ack_tick);
                 // Sequence numbers only go up; a repeat or an older one is ignored.
                 if last_seq.is_some_and(|s| input.seq <= s) {
                     continue;

@@ -9,15 +9,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use fastwebsockets::{Frame, Role, WebSocket, WebSocketWrite};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use shared::close;
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf, ReadHalf, WriteHalf};
-use tokio::net::TcpStream;
 
 use super::inbound::{Inbound, InboundError, InboundReader};
 use super::tcp::SharedTcp;
+use super::tls_socket::{TlsRead, TlsSocket, TlsWrite};
+use crate::matches::outbox::DirectSocket;
 
 pub(super) type Io = TokioIo<Upgraded>;
 pub(super) type Reader = InboundReader<ReadSide>;
@@ -26,18 +28,21 @@ pub(super) type Write = WebSocketWrite<BufWriter<WriteSide>>;
 /// The reading side of an upgraded connection.
 pub(crate) enum ReadSide {
     Plain(SharedTcp),
+    Tls(TlsRead),
     Other(ReadHalf<Io>),
 }
 
 /// The writing side of an upgraded connection.
 pub(crate) enum WriteSide {
     Plain(SharedTcp),
+    Tls(TlsWrite),
     Other(WriteHalf<Io>),
 }
 
 /// Both sides before the split.
 enum Transport {
     Plain(SharedTcp),
+    Tls(Arc<TlsSocket>, Bytes),
     Other(Io),
 }
 
@@ -52,21 +57,25 @@ impl Refuse {
 
 /// An upgraded connection split for use: the inbound reader (messages up to `max_message`
 /// bytes; text frames only if `text`), a buffered writer for what is sent before a match takes
-/// over the socket, and on a plain TCP connection the socket itself, which the match's tick
+/// over the socket, and the socket itself (plain TCP or TLS over TCP), which the match's tick
 /// writes into directly.
 pub(super) struct Split {
     pub(super) reader: Reader,
     pub(super) write: Write,
-    pub(super) direct: Option<Arc<TcpStream>>,
+    pub(super) direct: Option<DirectSocket>,
 }
 
 pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split {
     let transport = match SharedTcp::from_upgraded(ws.into_inner().into_inner()) {
         Ok(tcp) => Transport::Plain(tcp),
-        Err(other) => Transport::Other(TokioIo::new(other)),
+        Err(other) => match TlsSocket::from_upgraded(other) {
+            Ok((tls, read_ahead)) => Transport::Tls(tls, read_ahead),
+            Err(other) => Transport::Other(TokioIo::new(other)),
+        },
     };
     let direct = match &transport {
-        Transport::Plain(tcp) => Some(tcp.socket()),
+        Transport::Plain(tcp) => Some(DirectSocket::Plain(tcp.socket())),
+        Transport::Tls(tls, _) => Some(DirectSocket::Tls(tls.clone())),
         Transport::Other(_) => None,
     };
     let mut ws = WebSocket::after_handshake(transport, Role::Server);
@@ -74,6 +83,10 @@ pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split 
     let (read, write) = ws.split(|transport| {
         let (r, w) = match transport {
             Transport::Plain(tcp) => (ReadSide::Plain(tcp.clone()), WriteSide::Plain(tcp)),
+            Transport::Tls(tls, read_ahead) => (
+                ReadSide::Tls(TlsRead::new(tls.clone(), read_ahead)),
+                WriteSide::Tls(TlsWrite::new(tls)),
+            ),
             Transport::Other(io) => {
                 let (r, w) = tokio::io::split(io);
                 (ReadSide::Other(r), WriteSide::Other(w))
@@ -90,6 +103,11 @@ pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split 
     }
 }
 
+/// A TLS transport is read and written only through its split sides.
+fn unsplit() -> io::Error {
+    io::Error::other("a TLS transport is used only after the split")
+}
+
 impl AsyncRead for Transport {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -98,6 +116,7 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(t) => Pin::new(t).poll_read(cx, buf),
+            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
             Transport::Other(t) => Pin::new(t).poll_read(cx, buf),
         }
     }
@@ -111,6 +130,7 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Transport::Plain(t) => Pin::new(t).poll_write(cx, buf),
+            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
             Transport::Other(t) => Pin::new(t).poll_write(cx, buf),
         }
     }
@@ -118,6 +138,7 @@ impl AsyncWrite for Transport {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(t) => Pin::new(t).poll_flush(cx),
+            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
             Transport::Other(t) => Pin::new(t).poll_flush(cx),
         }
     }
@@ -125,6 +146,7 @@ impl AsyncWrite for Transport {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(t) => Pin::new(t).poll_shutdown(cx),
+            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
             Transport::Other(t) => Pin::new(t).poll_shutdown(cx),
         }
     }
@@ -138,6 +160,7 @@ impl AsyncRead for ReadSide {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             ReadSide::Plain(t) => Pin::new(t).poll_read(cx, buf),
+            ReadSide::Tls(t) => Pin::new(t).poll_read(cx, buf),
             ReadSide::Other(t) => Pin::new(t).poll_read(cx, buf),
         }
     }
@@ -151,6 +174,7 @@ impl AsyncWrite for WriteSide {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             WriteSide::Plain(t) => Pin::new(t).poll_write(cx, buf),
+            WriteSide::Tls(t) => Pin::new(t).poll_write(cx, buf),
             WriteSide::Other(t) => Pin::new(t).poll_write(cx, buf),
         }
     }
@@ -158,6 +182,7 @@ impl AsyncWrite for WriteSide {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             WriteSide::Plain(t) => Pin::new(t).poll_flush(cx),
+            WriteSide::Tls(t) => Pin::new(t).poll_flush(cx),
             WriteSide::Other(t) => Pin::new(t).poll_flush(cx),
         }
     }
@@ -165,6 +190,7 @@ impl AsyncWrite for WriteSide {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             WriteSide::Plain(t) => Pin::new(t).poll_shutdown(cx),
+            WriteSide::Tls(t) => Pin::new(t).poll_shutdown(cx),
             WriteSide::Other(t) => Pin::new(t).poll_shutdown(cx),
         }
     }

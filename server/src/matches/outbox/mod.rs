@@ -1,41 +1,46 @@
-//! A connection's outbox: the tick driver and the session's reader put messages in, the
-//! session's writer task takes them out. Never blocks the producer.
+//! A connection's outbox: everything the server sends a client goes through it, from the tick
+//! (snapshots), the match's commands (welcome, kick, match end) and the session (pongs).
 //!
-//! It holds at most one pending snapshot: a newer one replaces an unsent older one (the client
-//! skips it; its next delta is against its last ack, so nothing is lost). Control messages
-//! (welcome, pongs, match end) queue up to a small bound.
-//!
-//! On a plain TCP connection the outbox is *direct* (see [`direct`]): the tick writes each
-//! snapshot into the socket itself and the session only finishes writes the socket would not
-//! take at once.
+//! Writes are direct. The tick encodes each client's frame (over TLS, encrypts it into a buffer
+//! too) and writes it into the socket with one non-blocking `write`: no task wakes, no queue, no
+//! timer per client per tick. Only when the socket would not take everything does the rest wait
+//! here, for the session's [`Outbox::pump`] to write when the socket drains; until then the tick
+//! skips the client (its next delta is against its last ack, so nothing is lost), and a client
+//! skipped for too long is dropped. Every write goes through the outbox's lock, so frames from
+//! the different senders never interleave.
 
-mod direct;
+mod acks;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::io;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
+use fastwebsockets::OpCode;
 use shared::Tick;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::frame::{History, TickFrame};
+use super::wire::{close_payload, push_frame, snapshot_message};
 use crate::metrics::Metrics;
+use crate::net::TlsSocket;
 
-pub use direct::PumpEnd;
+pub use acks::{AckState, Acks};
 
-/// Control messages a writer may have queued before the connection is considered broken.
-const CONTROL_BOUND: usize = 64;
+/// Bytes an outbox holds unsent before control messages are refused (the connection is then
+/// hopelessly behind). Snapshots are skipped, not queued, while anything is unsent, so this is
+/// about a keyframe plus the controls behind it.
+const UNSENT_BOUND: usize = 256 * 1024;
 
-/// A snapshot waiting for the writer.
+/// A snapshot for one client: the tick's shared frame and what the client's inputs reached.
 #[derive(Debug, Clone)]
 pub struct PendingSnapshot {
     pub frame: Arc<TickFrame>,
     pub last_input_seq: u32,
 }
 
-/// A non-snapshot item for the writer.
+/// A message other than a snapshot.
 #[derive(Debug, Clone)]
 pub enum Control {
     /// An encoded `ServerMessage`.
@@ -44,62 +49,57 @@ pub enum Control {
     Pong(Bytes),
 }
 
-/// Why and how the writer should close the socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseRequest {
-    pub code: u16,
-    pub reason: String,
+/// The socket an outbox writes into.
+#[derive(Debug, Clone)]
+pub(crate) enum DirectSocket {
+    Plain(Arc<TcpStream>),
+    /// TLS over TCP: frames are encrypted into a buffer under the connection's lock, then
+    /// written like plain bytes.
+    Tls(Arc<TlsSocket>),
+}
+
+impl DirectSocket {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            DirectSocket::Plain(tcp) => tcp,
+            DirectSocket::Tls(tls) => tls.tcp(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    snapshot: Option<PendingSnapshot>,
-    control: VecDeque<Control>,
-    close: Option<CloseRequest>,
-    /// Snapshots replaced unsent since the writer last took one (direct: skipped because the
-    /// socket had not taken the previous writes).
+    /// The close that was asked for (the first one wins).
+    closing: bool,
+    /// Snapshots skipped in a row because the socket had not taken the previous writes.
     behind: u32,
-    /// Direct only: bytes the socket would not take yet, oldest first; the session's pump
-    /// writes them when the socket is writable.
+    /// Bytes the socket would not take yet, oldest first; the pump writes them when the socket
+    /// is writable.
     unsent: Vec<u8>,
-    /// Direct only: a write failed; the connection is over.
+    /// A write failed; the connection is over.
     broken: bool,
+    /// Over TLS: the buffer frames are encrypted into, kept between writes.
+    sealed: Vec<u8>,
 }
 
-/// What a writer takes in one wake.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub control: Vec<Control>,
-    pub snapshot: Option<PendingSnapshot>,
-    pub close: Option<CloseRequest>,
-}
-
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outbox {
+    socket: DirectSocket,
     state: Mutex<State>,
+    /// Wakes the pump: something is unsent, the close was asked for, or the socket broke.
     wake: Notify,
-    /// The newest tick the client says it applied (its baseline) in the low half, and the
-    /// acknowledgement before it (an older tick it applied, or 0) in the high half: one atomic,
-    /// so the writer never sees a pair the client did not send. Set by the reader.
-    acks: AtomicU64,
-    /// The newest tick the writer sent, so an ack can be checked against it.
-    sent: AtomicU32,
-    /// The first tick this connection received (or resumed from): it holds nothing older, so
-    /// an ack below it is a lie or a bug, never a baseline.
-    first: AtomicU32,
-    /// The socket the tick writes into, for a direct outbox.
-    direct: Option<Arc<TcpStream>>,
+    acks: AckState,
 }
 
-/// What the tick lends each outbox it offers a snapshot to: what a direct outbox needs to
-/// encode the client's frame, a buffer reused for every client, and what was written.
+/// What the tick lends each outbox it offers a snapshot to: what the client's frame is encoded
+/// from, a buffer reused for every client, and what was written.
 pub struct TickOut<'a> {
     pub history: &'a History,
     pub metrics: &'a Metrics,
-    /// A ping message (encoded) to send every direct client this tick, before its snapshot.
+    /// A ping message (encoded) to send every client this tick, before its snapshot.
     pub ping: Option<&'a [u8]>,
     pub buf: Vec<u8>,
-    /// Bytes and frames written into sockets this tick.
+    /// Bytes and frames written this tick.
     pub bytes: u64,
     pub frames: u64,
 }
@@ -115,229 +115,227 @@ impl<'a> TickOut<'a> {
             frames: 0,
         }
     }
-}
 
-/// A client's two latest distinct acknowledgements: both are worlds it applied, so the writer
-/// may delta against `newest` and predict from `older`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Acks {
-    /// The acknowledgement before `newest` ([`Tick::ZERO`] if none is known).
-    pub older: Tick,
-    /// The newest acknowledgement ([`Tick::ZERO`] before the first).
-    pub newest: Tick,
-}
-
-impl Acks {
-    fn pack(self) -> u64 {
-        (u64::from(self.older.0) << 32) | u64::from(self.newest.0)
-    }
-
-    fn unpack(packed: u64) -> Acks {
-        Acks {
-            older: Tick((packed >> 32) as u32),
-            newest: Tick(packed as u32),
+    /// Encodes what a client with `acks` gets this tick into `buf`, framed for the wire: the
+    /// tick's ping, if any, then its snapshot. Answers the snapshot's tick. All of a client's
+    /// per-tick work but the `write` (public for the write-path bench).
+    pub fn assemble(&mut self, acks: Acks, pending: &PendingSnapshot) -> Tick {
+        self.buf.clear();
+        if let Some(ping) = self.ping {
+            push_frame(&mut self.buf, OpCode::Binary, |b| b.extend_from_slice(ping));
+            self.frames += 1;
         }
+        let (history, metrics) = (self.history, self.metrics);
+        let mut tick = pending.frame.tick;
+        push_frame(&mut self.buf, OpCode::Binary, |b| {
+            tick = snapshot_message(acks, pending, history, metrics, b);
+        });
+        self.frames += 1;
+        self.bytes += self.buf.len() as u64;
+        tick
     }
 }
 
 /// What offering a snapshot did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
-    /// Queued; the writer had taken the previous one.
-    Queued,
-    /// Replaced an unsent snapshot; the client is `behind` snapshots behind.
-    Replaced { behind: u32 },
-    /// The outbox is closing; nothing queued.
+    /// Written (or its tail left for the pump).
+    Written,
+    /// Skipped: the socket has not taken the previous writes; the client is `behind` snapshots
+    /// behind.
+    Skipped { behind: u32 },
+    /// The outbox is closing; nothing written.
     Closed,
 }
 
-impl Outbox {
-    /// An outbox drained by a writer task.
-    pub fn new() -> Arc<Outbox> {
-        Arc::new(Outbox::default())
-    }
+/// How a pump ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PumpEnd {
+    /// The close frame went out.
+    Closed,
+    /// The socket failed or would not take the close frame in time.
+    Broken,
+}
 
-    /// An outbox that writes into `tcp` itself (the tick's snapshots, and control messages from
-    /// whichever task sends them); the session runs [`Outbox::pump`] for what the socket would
-    /// not take at once.
-    pub fn direct(tcp: Arc<TcpStream>) -> Arc<Outbox> {
+impl Outbox {
+    pub(crate) fn new(socket: DirectSocket) -> Arc<Outbox> {
         Arc::new(Outbox {
-            direct: Some(tcp),
-            ..Outbox::default()
+            socket,
+            state: Mutex::new(State::default()),
+            wake: Notify::new(),
+            acks: AckState::default(),
         })
     }
 
-    pub fn is_direct(&self) -> bool {
-        self.direct.is_some()
-    }
-
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A std mutex: every critical section is a few pointer moves, never held across await.
+        // A std mutex, never held across an await: the longest hold is one frame's encoding
+        // and one non-blocking write.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Offers this tick's snapshot (called by the tick driver; never blocks). A direct outbox
-    /// writes it at once, unless the socket has not taken the previous writes yet.
-    pub fn offer_snapshot(&self, pending: PendingSnapshot, out: &mut TickOut<'_>) -> Offer {
-        if let Some(tcp) = &self.direct {
-            return self.offer_direct(tcp, &pending, out);
-        }
-        let offer = {
-            let mut s = self.state();
-            if s.close.is_some() {
-                return Offer::Closed;
-            }
-            let replaced = s.snapshot.replace(pending).is_some();
-            if replaced {
-                s.behind += 1;
-                Offer::Replaced { behind: s.behind }
-            } else {
-                Offer::Queued
-            }
-        };
-        self.wake.notify_one();
-        offer
+    /// The client's acknowledgements.
+    pub fn acked(&self) -> &AckState {
+        &self.acks
     }
 
-    /// Queues a control item; `false` if the outbox is closing or the queue is full (the
+    /// Writes this tick's snapshot for the client (called by the tick; never blocks), unless
+    /// the socket has not taken the previous writes yet.
+    pub fn offer_snapshot(&self, pending: PendingSnapshot, out: &mut TickOut<'_>) -> Offer {
+        let mut s = self.state();
+        if s.closing || s.broken {
+            return Offer::Closed;
+        }
+        if !s.unsent.is_empty() {
+            s.behind += 1;
+            return Offer::Skipped { behind: s.behind };
+        }
+        s.behind = 0;
+        let tick = out.assemble(self.acks.acks(), &pending);
+        // Marked before the write: the client may receive, apply and acknowledge the frame
+        // before this returns, and an ack of a tick not yet marked would be dropped.
+        self.acks.mark_sent(tick);
+        self.write(&mut s, &out.buf);
+        Offer::Written
+    }
+
+    /// Sends a control message; `false` if the outbox is closing or too much is unsent (the
     /// connection is hopelessly behind and should be dropped).
     pub fn push_control(&self, item: Control) -> bool {
-        if let Some(tcp) = &self.direct {
-            return self.control_direct(tcp, &item);
+        let mut s = self.state();
+        if s.closing || s.broken || s.unsent.len() >= UNSENT_BOUND {
+            return false;
         }
-        let ok = {
-            let mut s = self.state();
-            if s.close.is_some() || s.control.len() >= CONTROL_BOUND {
-                false
-            } else {
-                s.control.push_back(item);
-                true
-            }
-        };
-        if ok {
-            self.wake.notify_one();
+        let mut buf = Vec::new();
+        match &item {
+            Control::Message(b) => push_frame(&mut buf, OpCode::Binary, |o| o.extend_from_slice(b)),
+            Control::Pong(b) => push_frame(&mut buf, OpCode::Pong, |o| o.extend_from_slice(b)),
         }
-        ok
+        self.write(&mut s, &buf);
+        true
     }
 
-    /// Asks the writer to send what is queued, then close with `code`. The first request wins.
+    /// Sends the close frame after what was sent before; nothing is sent after it. The first
+    /// request wins.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        if let Some(tcp) = &self.direct {
-            self.close_direct(tcp, code, reason.into());
+        let mut s = self.state();
+        if s.closing {
             return;
         }
-        {
-            let mut s = self.state();
-            if s.close.is_none() {
-                s.close = Some(CloseRequest {
-                    code,
-                    reason: reason.into(),
-                });
-            }
+        s.closing = true;
+        let reason = reason.into();
+        tracing::debug!(code, %reason, "closing a WebSocket");
+        let mut buf = Vec::new();
+        push_frame(&mut buf, OpCode::Close, |o| close_payload(code, &reason, o));
+        if !s.broken {
+            self.write(&mut s, &buf);
         }
+        // The session waits for the close to go out, then ends.
         self.wake.notify_one();
     }
 
-    /// Waits until there is something to take, then takes all of it.
-    pub async fn next_batch(&self) -> Batch {
-        loop {
-            let notified = self.wake.notified();
-            {
-                let mut s = self.state();
-                if s.snapshot.is_some() || !s.control.is_empty() || s.close.is_some() {
-                    s.behind = 0;
-                    return Batch {
-                        control: s.control.drain(..).collect(),
-                        snapshot: s.snapshot.take(),
-                        close: s.close.clone(),
-                    };
+    /// Writes `bytes` after whatever is unsent; what the socket does not take now waits for the
+    /// pump.
+    fn write(&self, s: &mut State, bytes: &[u8]) {
+        let mut sealed = std::mem::take(&mut s.sealed);
+        let bytes = match &self.socket {
+            DirectSocket::Plain(_) => bytes,
+            DirectSocket::Tls(tls) => {
+                sealed.clear();
+                if let Err(e) = tls.encrypt(bytes, &mut sealed) {
+                    tracing::debug!(error = %e, "TLS encryption failed");
+                    s.broken = true;
+                    self.wake.notify_one();
+                    return;
+                }
+                &sealed
+            }
+        };
+        let written = if s.unsent.is_empty() {
+            match self.socket.tcp().try_write(bytes) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(e) => {
+                    tracing::debug!(error = %e, "socket write failed");
+                    s.broken = true;
+                    self.wake.notify_one();
+                    return;
                 }
             }
-            notified.await;
-        }
-    }
-
-    /// Records the client's acknowledgement. A newer one pushes the previous one back as the
-    /// older acknowledgement; an older one (which a client should never send) forgets it.
-    pub fn set_ack(&self, tick: Tick) {
-        // Ignore acks of ticks never sent: a baseline must be something the client received.
-        let sent = Tick(self.sent.load(Ordering::Acquire));
-        let first = Tick(self.first.load(Ordering::Acquire));
-        if tick > sent || first.is_zero() || tick < first {
-            return;
-        }
-        // Only this connection's reader calls this, but `fetch_update` keeps the pair whole
-        // even if a resume races it.
-        let _ = self
-            .acks
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |packed| {
-                let acks = Acks::unpack(packed);
-                let older = if acks.newest.is_zero() {
-                    Tick::ZERO
-                } else if tick == acks.newest {
-                    return None;
-                } else if tick > acks.newest {
-                    acks.newest
-                } else {
-                    Tick::ZERO
-                };
-                Some(
-                    Acks {
-                        older,
-                        newest: tick,
-                    }
-                    .pack(),
-                )
-            });
-    }
-
-    /// The newest acknowledged tick: the baseline for the next delta.
-    pub fn ack(&self) -> Tick {
-        self.acks().newest
-    }
-
-    /// The newest acknowledged tick and the distinct one the client acknowledged before it.
-    pub fn acks(&self) -> Acks {
-        Acks::unpack(self.acks.load(Ordering::Acquire))
-    }
-
-    /// A resumed session: the client holds `tick`, so the next delta may be against it. Nothing
-    /// older is known to be held.
-    pub fn resume_from(&self, tick: Tick) {
-        self.sent.store(tick.0, Ordering::Release);
-        self.first.store(tick.0, Ordering::Release);
-        let acks = Acks {
-            older: Tick::ZERO,
-            newest: tick,
+        } else {
+            0
         };
-        self.acks.store(acks.pack(), Ordering::Release);
+        if written < bytes.len() {
+            s.unsent.extend_from_slice(&bytes[written..]);
+            self.wake.notify_one();
+        }
+        s.sealed = sealed;
     }
 
-    pub fn mark_sent(&self, tick: Tick) {
-        self.sent.store(tick.0, Ordering::Release);
-        let _ = self
-            .first
-            .compare_exchange(0, tick.0, Ordering::AcqRel, Ordering::Acquire);
+    /// The session's side: writes what the socket would not take at once, as it drains, and
+    /// returns once the close frame is out (or the socket failed, or would not take the close
+    /// frame within `stall`). Cancel-safe: everything lives in the outbox.
+    pub async fn pump(&self, stall: Duration) -> PumpEnd {
+        let tcp = self.socket.tcp();
+        loop {
+            let notified = self.wake.notified();
+            let (unsent, closing) = {
+                let s = self.state();
+                if s.broken {
+                    return PumpEnd::Broken;
+                }
+                (!s.unsent.is_empty(), s.closing)
+            };
+            if !unsent {
+                if closing {
+                    return PumpEnd::Closed;
+                }
+                notified.await;
+                continue;
+            }
+            // A client that stopped reading is dropped by the tick (too far behind): a close
+            // asked for meanwhile wakes this, and waiting on it is bounded.
+            let ready = if closing {
+                tokio::time::timeout(stall, tcp.writable())
+                    .await
+                    .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+            } else {
+                tokio::select! {
+                    ready = tcp.writable() => ready,
+                    _ = notified => continue,
+                }
+            };
+            if ready.is_err() {
+                self.state().broken = true;
+                return PumpEnd::Broken;
+            }
+            let mut s = self.state();
+            match tcp.try_write(&s.unsent) {
+                Ok(n) => {
+                    s.unsent.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => {
+                    s.broken = true;
+                    return PumpEnd::Broken;
+                }
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
     use super::*;
+    use crate::matches::wire::parse_frames;
     use shared::World;
     use shared::games::arena::ArenaEntity;
     use shared::schema::Replicated;
 
-    fn offer(outbox: &Outbox, tick: u32) -> Offer {
-        let history = History::new(4);
-        let metrics = Metrics::new();
-        outbox.offer_snapshot(
-            pending(tick),
-            &mut TickOut::new(&history, &metrics, Vec::new()),
-        )
-    }
-
-    pub(super) fn pending(tick: u32) -> PendingSnapshot {
+    fn pending(tick: u32) -> PendingSnapshot {
         PendingSnapshot {
             frame: Arc::new(TickFrame::new(
                 Tick(tick),
@@ -349,105 +347,173 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn an_unread_snapshot_is_replaced_and_counted() {
-        let outbox = Outbox::new();
-        assert_eq!(offer(&outbox, 1), Offer::Queued, "first queued");
-        assert_eq!(offer(&outbox, 2), Offer::Replaced { behind: 1 }, "replaced");
-        assert_eq!(
-            offer(&outbox, 3),
-            Offer::Replaced { behind: 2 },
-            "replaced again"
-        );
-        let batch = outbox.next_batch().await;
-        assert_eq!(
-            batch.snapshot.map(|p| p.frame.tick),
-            Some(Tick(3)),
-            "only the newest is sent"
-        );
-        assert_eq!(offer(&outbox, 4), Offer::Queued, "taking resets the count");
+    /// A loopback connection: the server's end in a direct outbox, the client's end to read.
+    async fn pair() -> (Arc<Outbox>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        // Small fixed buffers (set before connecting, which also stops the kernel growing
+        // them), so a client that does not read fills them quickly.
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .set_recv_buffer_size(16 * 1024)
+            .expect("receive buffer");
+        let (client, accepted) = tokio::join!(socket.connect(addr), listener.accept());
+        let (server, _) = accepted.expect("accept");
+        socket2::SockRef::from(&server)
+            .set_send_buffer_size(16 * 1024)
+            .expect("send buffer");
+        (
+            Outbox::new(DirectSocket::Plain(Arc::new(server))),
+            client.expect("connect"),
+        )
+    }
+
+    fn offer(outbox: &Outbox, tick: u32, history: &History, metrics: &Metrics) -> Offer {
+        history.push(pending(tick).frame);
+        outbox.offer_snapshot(
+            pending(tick),
+            &mut TickOut::new(history, metrics, Vec::new()),
+        )
+    }
+
+    /// Reads from `client` until `want` frames arrived (bounded by the test's timeout).
+    async fn read_frames(client: &mut TcpStream, want: usize) -> Vec<(u8, Vec<u8>)> {
+        let mut bytes = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if let Some(frames) = whole_frames(&bytes)
+                && frames.len() >= want
+            {
+                return frames;
+            }
+            let n = client.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the server closed early");
+            bytes.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// The frames in `bytes` if it ends on a frame boundary.
+    fn whole_frames(bytes: &[u8]) -> Option<Vec<(u8, Vec<u8>)>> {
+        let mut at = 0;
+        while at < bytes.len() {
+            let len = match bytes.get(at + 1)? & 0x7f {
+                126 => {
+                    usize::from(u16::from_be_bytes([
+                        *bytes.get(at + 2)?,
+                        *bytes.get(at + 3)?,
+                    ])) + 4
+                }
+                127 => return None,
+                n => usize::from(n) + 2,
+            };
+            at += len;
+        }
+        (at == bytes.len()).then(|| parse_frames(bytes))
     }
 
     #[tokio::test]
-    async fn control_messages_come_before_close_and_nothing_after() {
-        let outbox = Outbox::new();
-        assert!(
-            outbox.push_control(Control::Message(Bytes::from_static(b"a"))),
-            "queued"
-        );
+    async fn the_tick_writes_controls_and_snapshots_straight_into_the_socket_in_order() {
+        let (outbox, mut client) = pair().await;
+        let (history, metrics) = (History::new(8), Metrics::new());
+        assert!(outbox.push_control(Control::Message(Bytes::from_static(b"welcome"))));
+        assert_eq!(offer(&outbox, 1, &history, &metrics), Offer::Written);
+        assert_eq!(offer(&outbox, 2, &history, &metrics), Offer::Written);
         outbox.close(4011, "kicked");
         assert!(
-            !outbox.push_control(Control::Message(Bytes::from_static(b"b"))),
-            "refused after close"
+            !outbox.push_control(Control::Message(Bytes::from_static(b"late"))),
+            "nothing after the close"
         );
-        assert_eq!(offer(&outbox, 1), Offer::Closed, "no snapshots after close");
-        let batch = outbox.next_batch().await;
-        assert_eq!(batch.control.len(), 1, "the message queued before close");
-        assert_eq!(batch.close.map(|c| c.code), Some(4011), "then the close");
+        assert_eq!(offer(&outbox, 3, &history, &metrics), Offer::Closed);
+        let frames = tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, 4))
+            .await
+            .expect("frames within the bound");
+        assert_eq!(frames[0], (0x2, b"welcome".to_vec()));
+        let ticks: Vec<u32> = frames[1..3]
+            .iter()
+            .map(|(op, payload)| {
+                assert_eq!(*op, 0x2, "snapshots are binary");
+                match shared::codec::decode_server(payload) {
+                    Ok(shared::protocol::ServerMessage::Snapshot(s)) => s.header.tick.0,
+                    other => panic!("not a snapshot: {other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(ticks, [1, 2], "each tick's snapshot, in order");
+        assert_eq!(frames[3].0, 0x8, "then the close");
+        assert_eq!(&frames[3].1[..2], &4011u16.to_be_bytes());
+        assert_eq!(outbox.pump(Duration::from_secs(5)).await, PumpEnd::Closed);
     }
 
-    #[test]
-    fn a_newer_ack_keeps_the_previous_one_as_the_older_ack() {
-        let outbox = Outbox::new();
-        outbox.mark_sent(Tick(1));
-        outbox.mark_sent(Tick(20));
-        outbox.set_ack(Tick(5));
+    #[tokio::test]
+    async fn a_client_that_does_not_read_is_skipped_then_gets_whole_frames_when_it_reads() {
+        let (outbox, mut client) = pair().await;
+        let (history, metrics) = (History::new(8), Metrics::new());
+        // Fill the socket with controls until some of them wait unsent.
+        let big = Bytes::from(vec![7u8; 32 * 1024]);
+        let mut pushed = 0usize;
+        while outbox.state().unsent.is_empty() {
+            assert!(pushed < 1000, "the socket never filled");
+            assert!(outbox.push_control(Control::Message(big.clone())));
+            pushed += 1;
+        }
         assert_eq!(
-            outbox.acks(),
-            Acks {
-                older: Tick::ZERO,
-                newest: Tick(5)
-            },
-            "nothing older at first"
+            offer(&outbox, 1, &history, &metrics),
+            Offer::Skipped { behind: 1 },
+            "skipped while the socket is full"
         );
-        outbox.set_ack(Tick(6));
-        outbox.set_ack(Tick(6));
         assert_eq!(
-            outbox.acks(),
-            Acks {
-                older: Tick(5),
-                newest: Tick(6)
-            },
-            "a repeated ack keeps the distinct one before it"
+            offer(&outbox, 2, &history, &metrics),
+            Offer::Skipped { behind: 2 }
         );
-        outbox.set_ack(Tick(9));
-        assert_eq!(outbox.acks().older, Tick(6), "the previous ack moves back");
-        outbox.set_ack(Tick(7));
+        // The client reads; the pump finishes the writes and nothing is torn.
+        let pump = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.pump(Duration::from_secs(30)).await })
+        };
+        let frames =
+            tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, pushed))
+                .await
+                .expect("the unsent bytes arrive");
+        assert_eq!(frames.len(), pushed, "every control, whole");
+        assert!(frames.iter().all(|(op, p)| *op == 0x2 && p[..] == big[..]));
+        assert!(outbox.state().unsent.is_empty(), "nothing left unsent");
         assert_eq!(
-            outbox.acks(),
-            Acks {
-                older: Tick::ZERO,
-                newest: Tick(7)
-            },
-            "an ack going backwards forgets the older one"
+            offer(&outbox, 3, &history, &metrics),
+            Offer::Written,
+            "written again once drained"
         );
-        outbox.resume_from(Tick(15));
-        assert_eq!(
-            outbox.acks(),
-            Acks {
-                older: Tick::ZERO,
-                newest: Tick(15)
-            },
-            "a resume knows only the tick it resumes from"
-        );
+        outbox.close(1000, "bye");
+        let rest = tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, 2))
+            .await
+            .expect("snapshot and close");
+        assert_eq!(rest[1].0, 0x8);
+        let ended = tokio::time::timeout(Duration::from_secs(30), pump)
+            .await
+            .expect("the pump ends after the close")
+            .expect("the pump task");
+        assert_eq!(ended, PumpEnd::Closed);
     }
 
-    #[test]
-    fn acks_of_unsent_ticks_are_ignored() {
-        let outbox = Outbox::new();
-        outbox.set_ack(Tick(1));
-        assert_eq!(outbox.ack(), Tick::ZERO, "nothing sent yet: nothing to ack");
-        outbox.mark_sent(Tick(5));
-        outbox.mark_sent(Tick(10));
-        outbox.set_ack(Tick(8));
-        assert_eq!(outbox.ack(), Tick(8), "ack of a sent tick");
-        outbox.set_ack(Tick(50));
-        assert_eq!(outbox.ack(), Tick(8), "ack of a future tick ignored");
-        outbox.set_ack(Tick(3));
-        assert_eq!(
-            outbox.ack(),
-            Tick(8),
-            "ack of a tick before this connection's first ignored"
-        );
+    #[tokio::test]
+    async fn a_close_the_socket_never_takes_ends_the_pump_after_the_stall_bound() {
+        let (outbox, _client) = pair().await;
+        // Far more than the socket's buffers hold: most of it stays unsent.
+        let big = Bytes::from(vec![1u8; 32 * 1024]);
+        for _ in 0..1000 {
+            if !outbox.push_control(Control::Message(big.clone())) {
+                break;
+            }
+        }
+        assert!(outbox.state().unsent.len() >= UNSENT_BOUND, "held unsent");
+        outbox.close(4006, "too slow");
+        let ended = tokio::time::timeout(
+            Duration::from_secs(60),
+            outbox.pump(Duration::from_millis(200)),
+        )
+        .await
+        .expect("bounded by the stall timeout");
+        assert_eq!(ended, PumpEnd::Broken);
     }
 }
