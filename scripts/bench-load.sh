@@ -45,6 +45,8 @@ start_server() {
 [limits]
 guest_logins_per_address_per_minute = 10000000
 auth_attempts_per_address_per_minute = 10000000
+# Every bot connects from 127.0.0.1.
+max_connections_per_address = 100000
 TOML
   local flags=(--data-dir "$data" --listen "127.0.0.1:$PORT" --config "$data/bench.toml")
   [ "$tls" = ws ] && flags+=(--no-tls)

@@ -2,6 +2,7 @@
 //! database row; the first player to present a ticket brings the match to life here).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use shared::Tick;
@@ -165,14 +166,64 @@ struct Inner {
     leaderboards: Arc<Leaderboards>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
-    ticks: TickThread,
+    ticks: TickThreads,
 }
 
-/// The thread every match's tick driver runs on. Client sessions (thousands of reader and writer
-/// tasks) run on the main runtime; a tick woken by its timer there would queue behind them under
-/// load and start late. On its own thread the OS scheduler gives it the CPU as soon as it wakes.
+/// The threads the matches' tick drivers run on, one per core: a tick writes every client's
+/// frame into its socket itself, so the threads are where the realtime side's sending is done,
+/// and one per core lets all of them send at once. A new match goes to the thread with the
+/// fewest matches.
+#[derive(Debug)]
+struct TickThreads {
+    first: TickThread,
+    others: Vec<TickThread>,
+}
+
+impl TickThreads {
+    fn start() -> TickThreads {
+        let count = std::thread::available_parallelism().map_or(1, |n| n.get());
+        TickThreads {
+            first: TickThread::start(),
+            others: (1..count).map(|_| TickThread::start()).collect(),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &TickThread> {
+        std::iter::once(&self.first).chain(&self.others)
+    }
+
+    /// The least busy thread (by matches running on it), with its count taken for the new one.
+    fn pick(&self) -> (&TickThread, MatchesOnThread) {
+        let thread = self
+            .all()
+            .min_by_key(|t| t.matches.load(Ordering::Relaxed))
+            .unwrap_or(&self.first);
+        thread.matches.fetch_add(1, Ordering::Relaxed);
+        (thread, MatchesOnThread(thread.matches.clone()))
+    }
+
+    fn stop(&self) {
+        for thread in self.all() {
+            thread.stop.cancel();
+        }
+    }
+}
+
+/// A match's place in its thread's count, given back when the match ends.
+struct MatchesOnThread(Arc<AtomicUsize>);
+
+impl Drop for MatchesOnThread {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A thread tick drivers run on. Client sessions (thousands of reader tasks) run on the main
+/// runtime; a tick woken by its timer there would queue behind them under load and start late.
+/// On its own thread the OS scheduler gives it the CPU as soon as it wakes.
 #[derive(Debug)]
 struct TickThread {
+    matches: Arc<AtomicUsize>,
     handle: tokio::runtime::Handle,
     stop: CancellationToken,
 }
@@ -205,13 +256,17 @@ impl TickThread {
             .ok()
             .and_then(|_| rx.recv().ok().flatten())
             .unwrap_or_else(tokio::runtime::Handle::current);
-        TickThread { handle, stop }
+        TickThread {
+            matches: Arc::new(AtomicUsize::new(0)),
+            handle,
+            stop,
+        }
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.ticks.stop.cancel();
+        self.ticks.stop();
     }
 }
 
@@ -234,7 +289,7 @@ impl Registry {
             leaderboards,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
-            ticks: TickThread::start(),
+            ticks: TickThreads::start(),
         }))
     }
 
@@ -322,12 +377,14 @@ impl Registry {
         self.0.metrics.matches_live.inc();
         let registry = self.clone();
         let id = match_id.to_string();
+        let (thread, on_thread) = self.0.ticks.pick();
         let run = self.0.tracker.track_future(async move {
+            let _on_thread = on_thread;
             driver.run().await;
             registry.matches().remove(&id);
             registry.0.metrics.matches_live.dec();
         });
-        self.0.ticks.handle.spawn(run);
+        thread.handle.spawn(run);
         Ok(handle)
     }
 
