@@ -306,9 +306,11 @@ async fn read_loop(
         let read = reader.next();
         tokio::pin!(read);
         let next = loop {
+            // Biased, the read first: a wake for a message polls nothing else.
             tokio::select! {
-                _ = &mut ended => return false,
+                biased;
                 next = &mut read => break next,
+                _ = &mut ended => return false,
                 _ = &mut idle_check => {
                     silent = if received == seen { silent + period } else { Duration::ZERO };
                     seen = received;

@@ -15,6 +15,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
+/// The most decrypted bytes one read hands over.
+const READ_CHUNK: usize = 4096;
+
 /// The TCP socket and the rustls connection over it.
 #[derive(Debug)]
 pub(crate) struct TlsSocket {
@@ -112,7 +115,9 @@ impl AsyncRead for TlsRead {
         loop {
             {
                 let mut conn = this.socket.conn();
-                match conn.reader().read(buf.initialize_unfilled()) {
+                // rustls reads into initialised memory only; inputs are small, so zero a little.
+                let want = buf.remaining().min(READ_CHUNK);
+                match conn.reader().read(buf.initialize_unfilled_to(want)) {
                     Ok(n) => {
                         // 0: the peer's close_notify, an orderly end.
                         buf.advance(n);
