@@ -3,6 +3,12 @@ use server::Server;
 use server::config::{Cli, Config};
 use tracing_subscriber::EnvFilter;
 
+// With glibc's malloc the 10-minute soak's RSS stepped up at every match turnover (+11 % after
+// warm-up); with mimalloc it stays flat (−3 %) and the server takes about 15 % less CPU at 2,000
+// to 3,000 clients, for a higher starting RSS (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
