@@ -1,10 +1,10 @@
 //! A match's tick driver: the one task that owns the match's world.
 //!
-//! Each tick, in order: take queued inputs (at most one per player), step the game, build
-//! the snapshot, publish it to the history and offer it to every connected client's outbox. It
-//! never awaits a client: inputs arrive through a bounded channel, outboxes never block, and a
-//! client that cannot keep up skips snapshots until it is dropped. Between ticks it handles
-//! commands (joins, resumes, disconnects, kicks).
+//! Each tick, in order: read every client (without blocking: what arrived since the last tick),
+//! take at most one queued input per player, step the game, build the snapshot, publish it to
+//! the history and write it into every connected client's socket. It never awaits a client:
+//! reads and writes are non-blocking, and a client that cannot keep up skips snapshots until it
+//! is dropped. Between ticks it handles commands (joins, resumes, kicks).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{EventLog, History, TickFrame};
+use super::inlet::{Inlet, LinkEnd};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot, TickOut};
 use super::schedule::Schedule;
 use super::settings::MatchSettings;
@@ -28,32 +29,24 @@ use crate::store::{ResultRow, Store};
 /// Ticks run back to back to catch up after a stall before the rest are dropped as late.
 const MAX_CATCH_UP: u32 = 3;
 
-/// Requests to a match, other than inputs.
+/// Requests to a match (inputs are read by the tick itself).
 #[derive(Debug)]
 pub enum Command {
-    /// Seat an account (or give a seated account its seat back) and attach `outbox`.
+    /// Seat an account (or give a seated account its seat back) and attach the connection.
     Join {
         account_id: i64,
         username: String,
         outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
         reply: oneshot::Sender<Result<Joined, Refusal>>,
     },
-    /// Attach `outbox` to the seat a reconnect token names.
+    /// Attach the connection to the seat a reconnect token names.
     Resume {
         token: String,
         ack: Tick,
         outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
         reply: oneshot::Sender<Result<Joined, Refusal>>,
-    },
-    /// A connection ended without `Leave`: its seat waits out the reconnect grace.
-    Disconnected {
-        player_id: u32,
-        conn: u64,
-    },
-    /// The player left on purpose: the seat is released now.
-    Leave {
-        player_id: u32,
-        conn: u64,
     },
     Kick {
         account_id: i64,
@@ -68,20 +61,10 @@ pub enum Command {
     },
 }
 
-/// An input on its way from a reader to the driver.
-#[derive(Debug, Clone, Copy)]
-pub struct InputMsg {
-    pub player_id: u32,
-    pub conn: u64,
-    pub input: Input,
-}
-
 /// A successful join or resume.
 #[derive(Debug, Clone)]
 pub struct Joined {
     pub player_id: u32,
-    /// Identifies this connection to the driver; messages from older connections are ignored.
-    pub conn: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,11 +96,12 @@ pub struct PlayerSummary {
     pub score: i64,
 }
 
-/// A connected client.
+/// A connected client: the tick reads it through its inlet and writes it through its outbox.
+/// Dropping the link gives the connection back to its session, which finishes the close.
 #[derive(Debug)]
 struct Link {
-    conn: u64,
     outbox: Arc<Outbox>,
+    inlet: Box<dyn Inlet>,
 }
 
 /// A player's place in the match, connected or within its reconnect grace.
@@ -144,7 +128,6 @@ pub(crate) struct Driver {
     pub(crate) metrics: Metrics,
     pub(crate) history: Arc<History>,
     pub(crate) commands: mpsc::Receiver<Command>,
-    pub(crate) inputs: mpsc::Receiver<InputMsg>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) now_ms: Arc<dyn Fn() -> i64 + Send + Sync>,
     pub(crate) leaderboards: Arc<crate::leaderboards::Leaderboards>,
@@ -159,7 +142,6 @@ struct Running {
     /// Every player who ever joined: results name them even after they left.
     names: BTreeMap<u32, (i64, String)>,
     next_player_id: u32,
-    next_conn: u64,
     /// The tick last simulated; [`Tick::ZERO`] before the first step.
     tick: Tick,
     /// Events from commands (joins, leaves) that ride with the next tick's snapshot.
@@ -182,7 +164,6 @@ impl Driver {
             seats: BTreeMap::new(),
             names: BTreeMap::new(),
             next_player_id: 1,
-            next_conn: 1,
             tick: Tick::ZERO,
             pending_events: Vec::new(),
             recent_events: VecDeque::new(),
@@ -234,23 +215,11 @@ impl Driver {
 
     fn tick(&mut self, state: &mut Running) {
         let started = std::time::Instant::now();
-        let bound = self.settings.input_queue;
-        while let Ok(msg) = self.inputs.try_recv() {
-            let Some(seat) = state.seats.get_mut(&msg.player_id) else {
-                continue;
-            };
-            if seat.link.as_ref().is_none_or(|l| l.conn != msg.conn) {
-                continue;
-            }
-            seat.inputs.push_back(msg.input);
-            if seat.inputs.len() > bound {
-                seat.inputs.pop_front();
-                self.metrics.inputs_dropped.inc();
-            }
-        }
+        let now = Instant::now();
+        self.read_clients(state, now);
         for (player_id, seat) in &mut state.seats {
             if let Some(input) = seat.inputs.pop_front() {
-                // Sessions check inputs against the declaration, so the game takes every one.
+                // Inlets check inputs against the declaration, so the game takes every one.
                 self.game.input(*player_id, &input.values);
                 seat.last_input_seq = input.seq;
             }
@@ -269,7 +238,6 @@ impl Driver {
         ));
         self.history.push(frame.clone());
 
-        let now = Instant::now();
         // One ping a second measures round trips; every client gets it with this tick's
         // snapshot, in the same write.
         let ping = tick
@@ -296,15 +264,19 @@ impl Driver {
                 },
                 &mut out,
             );
-            if let Offer::Skipped { behind } = offer {
-                self.metrics.snapshots_skipped.inc();
-                if behind > self.settings.max_ticks_behind {
-                    link.outbox
-                        .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
-                    self.metrics.clients_dropped.inc();
-                    seat.link = None;
-                    seat.gone_since = Some(now);
+            match offer {
+                Offer::Written => {}
+                Offer::Skipped { behind } => {
+                    self.metrics.snapshots_skipped.inc();
+                    if behind > self.settings.max_ticks_behind {
+                        link.outbox
+                            .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
+                        self.metrics.clients_dropped.inc();
+                        drop_link(seat, now);
+                    }
                 }
+                // The socket broke under a write.
+                Offer::Closed => drop_link(seat, now),
             }
         }
         self.metrics.bytes_sent.inc_by(out.bytes);
@@ -314,6 +286,39 @@ impl Driver {
         self.metrics
             .tick_seconds
             .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Reads every connected client: inputs into their seats' queues (the oldest dropped past
+    /// the bound), and connections that ended taken out.
+    fn read_clients(&mut self, state: &mut Running, now: Instant) {
+        let bound = self.settings.input_queue;
+        let mut dropped = 0u64;
+        let mut ended = Vec::new();
+        for (player_id, seat) in &mut state.seats {
+            let Some(link) = &mut seat.link else { continue };
+            let queue = &mut seat.inputs;
+            let end = link.inlet.read(now, &mut |input| {
+                queue.push_back(input);
+                if queue.len() > bound {
+                    queue.pop_front();
+                    dropped += 1;
+                }
+            });
+            if let Some(end) = end {
+                ended.push((*player_id, end));
+            }
+        }
+        self.metrics.inputs_dropped.inc_by(dropped);
+        for (player_id, end) in ended {
+            match end {
+                LinkEnd::Left => self.release(state, player_id),
+                LinkEnd::Dropped => {
+                    if let Some(seat) = state.seats.get_mut(&player_id) {
+                        drop_link(seat, now);
+                    }
+                }
+            }
+        }
     }
 
     /// The events of the ticks a delta may still be against, with this tick's added: shared with
@@ -376,6 +381,7 @@ impl Driver {
                 account_id,
                 username,
                 outbox,
+                inlet,
                 reply,
             } => {
                 let existing = state
@@ -424,13 +430,14 @@ impl Driver {
                         id
                     }
                 };
-                let joined = self.attach(state, player_id, outbox, Tick::ZERO);
+                let joined = self.attach(state, player_id, outbox, inlet, Tick::ZERO);
                 let _ = reply.send(Ok(joined));
             }
             Command::Resume {
                 token,
                 ack,
                 outbox,
+                inlet,
                 reply,
             } => {
                 let found = state
@@ -441,35 +448,12 @@ impl Driver {
                 match found {
                     Some(player_id) => {
                         self.metrics.reconnects.inc();
-                        let joined = self.attach(state, player_id, outbox, ack);
+                        let joined = self.attach(state, player_id, outbox, inlet, ack);
                         let _ = reply.send(Ok(joined));
                     }
                     None => {
                         let _ = reply.send(Err(Refusal::InvalidReconnect));
                     }
-                }
-            }
-            Command::Disconnected { player_id, conn } => {
-                if let Some(seat) = state.seats.get_mut(&player_id)
-                    && seat.link.as_ref().is_some_and(|l| l.conn == conn)
-                {
-                    seat.link = None;
-                    seat.gone_since = Some(Instant::now());
-                    seat.inputs.clear();
-                }
-            }
-            Command::Leave { player_id, conn } => {
-                let current = state
-                    .seats
-                    .get(&player_id)
-                    .and_then(|s| s.link.as_ref())
-                    .is_some_and(|l| l.conn == conn);
-                if current {
-                    if let Some(link) = state.seats.get_mut(&player_id).and_then(|s| s.link.take())
-                    {
-                        link.outbox.close(close::NORMAL, "left the match");
-                    }
-                    self.release(state, player_id);
                 }
             }
             Command::Kick {
@@ -534,10 +518,9 @@ impl Driver {
         state: &mut Running,
         player_id: u32,
         outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
         ack: Tick,
     ) -> Joined {
-        let conn = state.next_conn;
-        state.next_conn += 1;
         let players = state
             .seats
             .keys()
@@ -570,10 +553,10 @@ impl Driver {
             players,
         });
         outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
-        seat.link = Some(Link { conn, outbox });
+        seat.link = Some(Link { outbox, inlet });
         seat.gone_since = None;
         seat.inputs.clear();
-        Joined { player_id, conn }
+        Joined { player_id }
     }
 
     async fn finish(&mut self, state: &mut Running) {
@@ -647,4 +630,12 @@ impl Driver {
         }
         tracing::info!(match_id = %self.match_id, tick = %state.tick, players = state.names.len(), "match ended");
     }
+}
+
+/// Takes a seat's connection away (the session finishes its close) and starts the seat's
+/// reconnect grace.
+fn drop_link(seat: &mut Seat, now: Instant) {
+    seat.link = None;
+    seat.gone_since = Some(now);
+    seat.inputs.clear();
 }

@@ -3,13 +3,15 @@
 
 pub mod driver;
 pub mod frame;
+pub mod inlet;
 pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod settings;
 pub mod wire;
 
-pub use driver::{InputMsg, Joined, MatchSummary, PlayerSummary};
+pub use driver::{Joined, MatchSummary, PlayerSummary};
+pub use inlet::{Inlet, LinkEnd};
 pub use outbox::Outbox;
 pub use registry::{MatchHandle, Registry, RegistryError};
 pub use settings::MatchSettings;

@@ -11,8 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::driver::{Command, Driver, InputMsg, Joined, MatchSummary, Refusal};
+use super::driver::{Command, Driver, Joined, MatchSummary, Refusal};
 use super::frame::History;
+use super::inlet::Inlet;
 use super::outbox::Outbox;
 use super::settings::MatchSettings;
 use crate::clock::Clock;
@@ -33,7 +34,6 @@ pub struct MatchHandle {
     pub game_hash: u64,
     pub tick_rate: u16,
     commands: mpsc::Sender<Command>,
-    inputs: mpsc::Sender<InputMsg>,
     pub history: Arc<History>,
 }
 
@@ -88,11 +88,13 @@ impl MatchHandle {
         account_id: i64,
         username: String,
         outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
     ) -> Result<Joined, RegistryError> {
         self.ask(|reply| Command::Join {
             account_id,
             username,
             outbox,
+            inlet,
             reply,
         })
         .await?
@@ -104,31 +106,17 @@ impl MatchHandle {
         token: String,
         ack: Tick,
         outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
     ) -> Result<Joined, RegistryError> {
         self.ask(|reply| Command::Resume {
             token,
             ack,
             outbox,
+            inlet,
             reply,
         })
         .await?
         .map_err(RegistryError::from)
-    }
-
-    /// Hands an input to the match without waiting; `false` if its channel is full (dropped).
-    pub fn try_input(&self, msg: InputMsg) -> bool {
-        self.inputs.try_send(msg).is_ok()
-    }
-
-    pub async fn disconnected(&self, player_id: u32, conn: u64) {
-        let _ = self
-            .commands
-            .send(Command::Disconnected { player_id, conn })
-            .await;
-    }
-
-    pub async fn leave(&self, player_id: u32, conn: u64) {
-        let _ = self.commands.send(Command::Leave { player_id, conn }).await;
     }
 
     /// Kicks an account; `true` if it was in this match.
@@ -343,7 +331,6 @@ impl Registry {
             .start(&row.map, seed)
             .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?;
         let (commands_tx, commands) = mpsc::channel(256);
-        let (inputs_tx, inputs) = mpsc::channel(settings.capacity * 8 + 16);
         let history = Arc::new(History::new(settings.history_ticks));
         let handle = MatchHandle {
             match_id: match_id.to_string(),
@@ -351,7 +338,6 @@ impl Registry {
             game_hash: info.hash,
             tick_rate: info.tick_rate,
             commands: commands_tx,
-            inputs: inputs_tx,
             history: history.clone(),
         };
         tracing::info!(%match_id, game = %row.game, map = %row.map, seed, "match starting");
@@ -366,7 +352,6 @@ impl Registry {
             metrics: self.0.metrics.clone(),
             history,
             commands,
-            inputs,
             shutdown: self.0.shutdown.clone(),
             now_ms: Arc::new(move || clock.now_ms()),
             leaderboards: self.0.leaderboards.clone(),

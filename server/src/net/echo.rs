@@ -23,6 +23,7 @@ pub(super) async fn run(ws: WebSocket<Io>) {
             Ok(Inbound::Binary(bytes)) => Frame::binary(Payload::Owned(bytes)),
             Ok(Inbound::Text(text)) => Frame::text(Payload::Owned(text.into_bytes())),
             Ok(Inbound::Ping(payload)) => Frame::pong(Payload::Owned(payload)),
+            Ok(Inbound::Pong) => continue,
             Ok(Inbound::Close { code, reason }) => {
                 // The closing handshake: echo the peer's code (none if it sent none).
                 let close = if code == 1005 {

@@ -1,6 +1,10 @@
 //! Reading client frames: reassembles fragmented binary messages up to the size limit and turns
 //! everything else into a value the session can act on. Never panics on hostile frames.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
 use fastwebsockets::{Frame, OpCode, WebSocketError, WebSocketRead};
 use tokio::io::AsyncRead;
 
@@ -12,6 +16,9 @@ pub(crate) enum Inbound {
     Text(String),
     /// A WebSocket ping; the session answers with a pong of the same payload.
     Ping(Vec<u8>),
+    /// A WebSocket pong (unasked for: the server sends no WebSocket pings). Handed up so a
+    /// flood of them counts like any other.
+    Pong,
     Close {
         code: u16,
         reason: String,
@@ -94,6 +101,20 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
         self.peer_closed
     }
 
+    /// The next message if it has arrived, without waiting: the tick's read. Behind
+    /// [`WholeFrames`](super::whole_frames::WholeFrames) a read can only find nothing more
+    /// between frames, so giving up there loses nothing.
+    pub(crate) fn try_next(&mut self) -> Option<Result<Inbound, InboundError>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        // Unconstrained: the tick reads every client in one poll of its task, and tokio's
+        // cooperative budget would otherwise report "nothing yet" after a hundred reads.
+        let next = pin!(tokio::task::unconstrained(self.next()));
+        match next.poll(&mut cx) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
+    }
+
     pub(crate) async fn next(&mut self) -> Result<Inbound, InboundError> {
         loop {
             let mut frame = self
@@ -174,7 +195,7 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
                     return Ok(Inbound::Close { code, reason });
                 }
                 OpCode::Ping => return Ok(Inbound::Ping(frame.payload.to_vec())),
-                OpCode::Pong => {}
+                OpCode::Pong => return Ok(Inbound::Pong),
             }
         }
     }

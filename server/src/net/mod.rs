@@ -3,10 +3,12 @@
 
 mod echo;
 mod inbound;
+mod inlet;
 mod session;
 mod socket;
 mod tcp;
 mod tls_socket;
+mod whole_frames;
 
 pub(crate) use tls_socket::TlsSocket;
 

@@ -19,10 +19,11 @@ use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf, ReadHalf, WriteHalf};
 use super::inbound::{Inbound, InboundError, InboundReader};
 use super::tcp::SharedTcp;
 use super::tls_socket::{TlsRead, TlsSocket, TlsWrite};
+use super::whole_frames::WholeFrames;
 use crate::matches::outbox::DirectSocket;
 
 pub(super) type Io = TokioIo<Upgraded>;
-pub(super) type Reader = InboundReader<ReadSide>;
+pub(super) type Reader = InboundReader<WholeFrames<ReadSide>>;
 pub(super) type Write = WebSocketWrite<BufWriter<WriteSide>>;
 
 /// The reading side of an upgraded connection.
@@ -56,7 +57,8 @@ impl Refuse {
 }
 
 /// An upgraded connection split for use: the inbound reader (messages up to `max_message`
-/// bytes; text frames only if `text`), a buffered writer for what is sent before a match takes
+/// bytes; text frames only if `text`; whole frames only, so the tick can read it without
+/// blocking), a buffered writer for what is sent before a match takes
 /// over the socket, and the socket itself (plain TCP or TLS over TCP), which the match's tick
 /// writes into directly.
 pub(super) struct Split {
@@ -94,7 +96,10 @@ pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split 
         };
         // One tick's frames fit; a larger keyframe is written straight through. Per-connection
         // buffers are most of a client's memory, so this stays small.
-        (r, BufWriter::with_capacity(4 * 1024, w))
+        (
+            WholeFrames::new(r, max_message),
+            BufWriter::with_capacity(4 * 1024, w),
+        )
     });
     Split {
         reader: InboundReader::new(read, max_message, text),
