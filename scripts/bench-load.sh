@@ -5,6 +5,7 @@
 #   COUNTS="500 1000" TRANSPORTS=ws DURATION=20s scripts/bench-load.sh
 #   SKIP_SCALE=1 scripts/bench-load.sh    # only the pinned `bench` workload
 #   SKIP_PROBE=1 scripts/bench-load.sh    # without the fan-out probe
+#   SERVER_BIN=/other/build/server scripts/bench-load.sh   # an A/B against another build
 #
 # Part 1 (scale): arena matches at 30 Hz, bots at each count, over plain ws and over wss:
 #   delivery, desyncs, tick p99, late ticks, server CPU (from /proc), RSS per client, bytes per
@@ -26,10 +27,13 @@ BENCH_COUNTS="${BENCH_COUNTS-100 500 1000}"
 OUT="${OUT:-BENCHMARKS.md}"
 PORT="${PORT:-18500}"
 PROBE="${PROBE:-../shared/tools/fanout-probe/run.sh}"
+SERVER_BIN="${SERVER_BIN:-./target/release/server}"
+BOT_BIN="${BOT_BIN:-./target/release/bot-client}"
 FIGURES=$(mktemp -d)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 cargo build --release -q -p server -p bot-client
+[ -x "$SERVER_BIN" ] && [ -x "$BOT_BIN" ] || { echo "no server or bot binary at $SERVER_BIN / $BOT_BIN" >&2; exit 2; }
 secs=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)s','$DURATION'); print(m.group(1) if m else 30)")
 clk=$(getconf CLK_TCK)
 
@@ -51,9 +55,9 @@ TOML
   local flags=(--data-dir "$data" --listen "127.0.0.1:$PORT" --config "$data/bench.toml")
   [ "$tls" = ws ] && flags+=(--no-tls)
   if [ -n "$pin" ]; then
-    TICKWIRE_LOG=warn taskset -c "$pin" ./target/release/server "${flags[@]}" >"$data/server.log" 2>&1 &
+    TICKWIRE_LOG=warn taskset -c "$pin" "$SERVER_BIN" "${flags[@]}" >"$data/server.log" 2>&1 &
   else
-    TICKWIRE_LOG=warn ./target/release/server "${flags[@]}" >"$data/server.log" 2>&1 &
+    TICKWIRE_LOG=warn "$SERVER_BIN" "${flags[@]}" >"$data/server.log" 2>&1 &
   fi
   server_pid=$!
   local scheme=https; [ "$tls" = ws ] && scheme=http
@@ -71,9 +75,9 @@ run_bots() {
   local flags=(--url "$base" --bots "$n" --duration "$DURATION" --insecure --quiet --report "$report")
   [ -n "$map" ] && flags+=(--map "$map")
   if [ -n "$pin" ]; then
-    taskset -c "$pin" ./target/release/bot-client "${flags[@]}" >"$report.log" 2>&1 &
+    taskset -c "$pin" "$BOT_BIN" "${flags[@]}" >"$report.log" 2>&1 &
   else
-    ./target/release/bot-client "${flags[@]}" >"$report.log" 2>&1 &
+    "$BOT_BIN" "${flags[@]}" >"$report.log" 2>&1 &
   fi
   bots_pid=$!
 }
@@ -82,9 +86,9 @@ run_bots() {
 measure() {
   local warm=$1
   sleep "$warm"
-  cpu0=$(cpu_ticks "$server_pid"); t0=$(date +%s.%N)
+  cpu0=$(cpu_ticks "$server_pid"); bcpu0=$(cpu_ticks "$bots_pid"); t0=$(date +%s.%N)
   sleep $((secs - warm - 2))
-  cpu1=$(cpu_ticks "$server_pid"); t1=$(date +%s.%N)
+  cpu1=$(cpu_ticks "$server_pid"); bcpu1=$(cpu_ticks "$bots_pid"); t1=$(date +%s.%N)
   rss_end=$(rss_kb "$server_pid"); hwm=$(hwm_kb "$server_pid")
   wait "$bots_pid" || true
 }
@@ -108,15 +112,17 @@ PY
 }
 
 bench_row() { # n report
-  python3 - "$@" "$cpu0" "$cpu1" "$t0" "$t1" "$clk" "$FIGURES" <<'PY'
+  python3 - "$@" "$cpu0" "$cpu1" "$bcpu0" "$bcpu1" "$t0" "$t1" "$clk" "$FIGURES" <<'PY'
 import json, sys
-n, report, cpu0, cpu1, t0, t1, clk, figures = sys.argv[1:]
+n, report, cpu0, cpu1, bcpu0, bcpu1, t0, t1, clk, figures = sys.argv[1:]
 r = json.load(open(report))
 n = int(n); wall = float(t1) - float(t0)
 cpu_us = (int(cpu1) - int(cpu0)) / int(clk) * 1e6
+bot_us = (int(bcpu1) - int(bcpu0)) / int(clk) * 1e6
 ticks = 30 * wall
 down = r.get("bytes_down_per_bot_s") or 0
-print(f"| {n} | {cpu_us / (n * ticks):.2f} µs | {100 * cpu_us / 1e6 / wall:.0f}% | {down / 1000:.1f} KB/s | "
+print(f"| {n} | {cpu_us / (n * ticks):.2f} µs | {100 * cpu_us / 1e6 / wall:.0f}% | "
+      f"{bot_us / (n * ticks):.2f} µs | {100 * bot_us / 1e6 / wall:.0f}% | {down / 1000:.1f} KB/s | "
       f"{r.get('delivery_ratio') or 0:.4f} | {r.get('desyncs')} |")
 open(f"{figures}/bench-{n}.us", "w").write(f"{cpu_us / (n * ticks):.3f}")
 PY
@@ -158,8 +164,8 @@ fi
   echo
   echo "### The bench workload: 25 players + 100 drones per match, server on CPU 0, bots on CPU 1"
   echo
-  echo "| clients | server CPU per client-tick | server CPU | bytes per client | delivery | desyncs |"
-  echo "|---|---|---|---|---|---|"
+  echo "| clients | server CPU per client-tick | server CPU | bot CPU per bot-tick | bots' CPU | bytes per client | delivery | desyncs |"
+  echo "|---|---|---|---|---|---|---|---|"
 } >>"$OUT"
 for n in $BENCH_COUNTS; do
   data=$(mktemp -d)

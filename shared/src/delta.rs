@@ -618,10 +618,18 @@ pub fn keyframe(current: &World) -> Delta {
 /// Applies `delta` to `baseline`, giving the world the server diffed against. A delta that
 /// predicts from an older baseline needs [`apply_predicted`].
 pub fn apply(baseline: &World, delta: &Delta) -> Result<World, DeltaError> {
+    let mut out = World::new(baseline.schema());
+    apply_into(baseline, delta, &mut out)?;
+    Ok(out)
+}
+
+/// [`apply`] into `out`, whose allocation is reused (a client applying 30 deltas a second need
+/// not allocate a world for each). On error `out` holds a partial world.
+pub fn apply_into(baseline: &World, delta: &Delta, out: &mut World) -> Result<(), DeltaError> {
     if delta.prediction.is_some() {
         return Err(DeltaError::MissingOlderBaseline);
     }
-    apply_inner(None, baseline, delta)
+    apply_inner(None, baseline, delta, out)
 }
 
 /// Applies `delta` to `baseline`, predicting from `older` if the delta says so (otherwise
@@ -632,17 +640,31 @@ pub fn apply_predicted(
     baseline: &World,
     delta: &Delta,
 ) -> Result<World, DeltaError> {
+    let mut out = World::new(baseline.schema());
+    apply_predicted_into(older, baseline, delta, &mut out)?;
+    Ok(out)
+}
+
+/// [`apply_predicted`] into `out`, whose allocation is reused. On error `out` holds a partial
+/// world.
+pub fn apply_predicted_into(
+    older: &World,
+    baseline: &World,
+    delta: &Delta,
+    out: &mut World,
+) -> Result<(), DeltaError> {
     if delta.prediction.is_some() && !Schema::same(older.schema(), baseline.schema()) {
         return Err(DeltaError::WrongSchema);
     }
-    apply_inner(delta.prediction.map(|p| (older, p)), baseline, delta)
+    apply_inner(delta.prediction.map(|p| (older, p)), baseline, delta, out)
 }
 
 fn apply_inner(
     older: Option<(&World, Prediction)>,
     baseline: &World,
     delta: &Delta,
-) -> Result<World, DeltaError> {
+    out: &mut World,
+) -> Result<(), DeltaError> {
     let schema = baseline.schema();
     let fields = schema.len();
     let sorted = delta.removed.windows(2).all(|w| w[0] < w[1])
@@ -665,7 +687,7 @@ fn apply_inner(
         return Err(DeltaError::UnknownField);
     }
 
-    let mut out = World::with_capacity(schema, baseline.len() + delta.created.len());
+    out.reset(schema, baseline.len() + delta.created.len());
     let mut expect = Expectation::<0>::new(schema, older);
     let mut removed = delta.removed.iter().peekable();
     let mut changed = delta.changed.iter().peekable();
@@ -674,7 +696,7 @@ fn apply_inner(
     let row = &mut row[..fields];
     for (id, state) in baseline.iter() {
         while let Some(c) = created.next_if(|c| c.index < id.index) {
-            push_created(delta, c, schema, row, &mut out)?;
+            push_created(delta, c, schema, row, out)?;
         }
         let gone = removed.next_if(|r| **r == id.index).is_some();
         if gone {
@@ -709,9 +731,9 @@ fn apply_inner(
         return Err(DeltaError::UnknownEntity);
     }
     for c in created {
-        push_created(delta, c, schema, row, &mut out)?;
+        push_created(delta, c, schema, row, out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Expands a created entry into a full row (absent fields are 0) and appends it.
@@ -833,6 +855,15 @@ mod tests {
         fn apply_of_diff_reproduces_current((base, current) in arb_world_pair()) {
             let delta = diff(&base, &current);
             prop_assert_eq!(apply(&base, &delta), Ok(current));
+        }
+
+        #[test]
+        fn applying_into_a_used_world_forgets_what_it_held((base, current) in arb_world_pair()) {
+            // The reused allocation starts out holding another world entirely.
+            let mut out = base.clone();
+            apply_into(&base, &diff(&base, &current), &mut out).unwrap();
+            prop_assert_eq!(&out, &current);
+            prop_assert_eq!(crate::checksum(&out), crate::checksum(&current));
         }
 
         #[test]

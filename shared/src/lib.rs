@@ -23,7 +23,8 @@ mod testing;
 pub use checksum::checksum;
 pub use codec::CodecError;
 pub use delta::{
-    Delta, DeltaError, Entry, Prediction, apply, apply_predicted, diff, diff_predicted, keyframe,
+    Delta, DeltaError, Entry, Prediction, apply, apply_into, apply_predicted, apply_predicted_into,
+    diff, diff_predicted, keyframe,
 };
 pub use protocol::*;
 pub use schema::{GameProtocol, InputValues, NetEvent, Replicated, Scalar, Schema};

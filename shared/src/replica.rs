@@ -66,6 +66,10 @@ pub struct Replica {
     newest_seen: Option<Tick>,
     counters: ReplicaCounters,
     empty: World,
+    /// A world no longer held, whose allocation the next snapshot is rebuilt into: a client
+    /// applies a snapshot every tick, and allocating a world for each showed in its profile
+    /// (fresh pages, zeroed by the kernel).
+    spare: Option<World>,
     /// Forget worlds older than the baseline of each applied delta.
     prune: bool,
 }
@@ -88,6 +92,7 @@ impl Replica {
             // Every keyframe applies to the game's empty world, which fixes the schema of
             // every world rebuilt after it.
             empty: World::new(game.entity),
+            spare: None,
             prune: false,
         }
     }
@@ -127,14 +132,24 @@ impl Replica {
             });
         }
 
+        // The allocation the new world is rebuilt in; given back on every early return.
+        let mut world = self
+            .spare
+            .take()
+            .unwrap_or_else(|| World::new(self.game.entity));
         let baseline = if keyframe {
             &self.empty
         } else {
-            self.world_at(header.baseline_tick)
-                .ok_or(ReplicaError::MissingBaseline {
-                    tick,
-                    baseline: header.baseline_tick,
-                })?
+            match held_at(&self.worlds, header.baseline_tick) {
+                Some(baseline) => baseline,
+                None => {
+                    self.spare = Some(world);
+                    return Err(ReplicaError::MissingBaseline {
+                        tick,
+                        baseline: header.baseline_tick,
+                    });
+                }
+            }
         };
         // A delta may predict positions from an older world this client also applied (it
         // acknowledged it before); the delta names it by its distance from the baseline.
@@ -143,26 +158,33 @@ impl Replica {
             .prediction
             .filter(|_| !keyframe)
             .map(|p| p.older_tick(header.baseline_tick));
-        let world = match (delta.prediction, older_tick) {
+        let applied = match (delta.prediction, older_tick) {
             (Some(p), Some(older_tick)) => {
                 if i64::from(p.ahead()) != i64::from(tick.since(header.baseline_tick)) {
+                    self.spare = Some(world);
                     return Err(ReplicaError::Delta {
                         tick,
                         source: DeltaError::WrongTick,
                     });
                 }
-                let older = self
-                    .world_at(older_tick)
-                    .ok_or(ReplicaError::MissingBaseline {
-                        tick,
-                        baseline: older_tick,
-                    })?;
-                crate::apply_predicted(older, baseline, delta)
+                match held_at(&self.worlds, older_tick) {
+                    Some(older) => crate::apply_predicted_into(older, baseline, delta, &mut world),
+                    None => {
+                        self.spare = Some(world);
+                        return Err(ReplicaError::MissingBaseline {
+                            tick,
+                            baseline: older_tick,
+                        });
+                    }
+                }
             }
             // A keyframe that predicts is refused here.
-            _ => crate::apply(baseline, delta),
+            _ => crate::apply_into(baseline, delta, &mut world),
+        };
+        if let Err(source) = applied {
+            self.spare = Some(world);
+            return Err(ReplicaError::Delta { tick, source });
         }
-        .map_err(|source| ReplicaError::Delta { tick, source })?;
 
         if keyframe {
             self.counters.keyframes += 1;
@@ -178,6 +200,7 @@ impl Replica {
             Some(true) => self.counters.checksums_verified += 1,
             Some(false) => {
                 self.counters.desyncs += 1;
+                self.spare = Some(world);
                 return Ok(Applied {
                     tick,
                     keyframe,
@@ -194,12 +217,12 @@ impl Replica {
                 .front()
                 .is_some_and(|(held, _)| *held < oldest_needed)
             {
-                self.worlds.pop_front();
+                self.recycle_oldest();
             }
         }
         self.worlds.push_back((tick, world));
         while self.worlds.len() > self.capacity {
-            self.worlds.pop_front();
+            self.recycle_oldest();
         }
         Ok(Applied {
             tick,
@@ -207,6 +230,13 @@ impl Replica {
             checksum,
             stale: false,
         })
+    }
+
+    /// Forgets the oldest world, keeping its allocation for the next snapshot.
+    fn recycle_oldest(&mut self) {
+        if let Some((_, world)) = self.worlds.pop_front() {
+            self.spare = Some(world);
+        }
     }
 
     /// The newest applied tick, [`Tick::ZERO`] if none: what the client sends as
@@ -222,12 +252,7 @@ impl Replica {
 
     /// The world applied at `tick`, if it is still held.
     pub fn world_at(&self, tick: Tick) -> Option<&World> {
-        // Baselines are nearly always among the newest few, so search from the back.
-        self.worlds
-            .iter()
-            .rev()
-            .find(|(held, _)| *held == tick)
-            .map(|(_, world)| world)
+        held_at(&self.worlds, tick)
     }
 
     /// Keeps at most the newest `history` worlds (at least one) from now on, dropping the
@@ -248,6 +273,16 @@ impl Replica {
     pub fn counters(&self) -> ReplicaCounters {
         self.counters
     }
+}
+
+/// The world held for `tick`, if any.
+fn held_at(worlds: &VecDeque<(Tick, World)>, tick: Tick) -> Option<&World> {
+    // Baselines are nearly always among the newest few, so search from the back.
+    worlds
+        .iter()
+        .rev()
+        .find(|(held, _)| *held == tick)
+        .map(|(_, world)| world)
 }
 
 #[cfg(test)]

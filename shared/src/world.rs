@@ -148,6 +148,15 @@ impl World {
         self.values.extend_from_slice(row);
     }
 
+    /// Empties the world and makes it one of `schema` with room for `entities`, keeping the
+    /// allocation.
+    pub fn reset(&mut self, schema: &'static Schema, entities: usize) {
+        self.schema = schema;
+        self.clear();
+        self.ids.reserve(entities);
+        self.values.reserve(entities * schema.len());
+    }
+
     /// Removes every entity, keeping the allocation.
     pub fn clear(&mut self) {
         self.ids.clear();

@@ -206,7 +206,7 @@ impl Drop for MatchesOnThread {
     }
 }
 
-/// A thread tick drivers run on. Client sessions (thousands of reader tasks) run on the main
+/// A thread tick drivers run on. Client sessions (thousands of tasks) run on the main
 /// runtime; a tick woken by its timer there would queue behind them under load and start late.
 /// On its own thread the OS scheduler gives it the CPU as soon as it wakes.
 #[derive(Debug)]

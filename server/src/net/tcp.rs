@@ -1,7 +1,8 @@
-//! A plain TCP connection shared between its session task (which reads) and the match's tick
-//! (which writes each snapshot straight into the socket with a non-blocking write). Readiness
-//! comes from tokio's reactor; no lock is taken, since reads and writes touch different halves
-//! of the socket and every write goes through the connection's outbox, which orders them.
+//! A plain TCP connection shared between its session (which reads `Hello` and pumps writes a
+//! full socket would not take) and the match's tick (which reads inputs and writes each
+//! snapshot straight into the socket, without blocking). Readiness comes from tokio's reactor;
+//! no lock is taken: one side reads at a time (the session hands the reader over), and every
+//! write goes through the connection's outbox, which orders them.
 
 use std::io;
 use std::pin::Pin;

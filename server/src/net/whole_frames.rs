@@ -89,6 +89,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for WholeFrames<S> {
                 out.put_slice(&this.buf[..n]);
                 this.buf.advance(n);
                 this.whole -= n;
+                if this.buf.is_empty() {
+                    // Most reads leave nothing behind: thousands of idle connections should not
+                    // each keep a read buffer.
+                    this.buf = BytesMut::new();
+                }
                 return Poll::Ready(Ok(()));
             }
             if this.eof {
