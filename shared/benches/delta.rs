@@ -7,7 +7,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use shared::codec;
 use shared::games::arena::ArenaEntity;
 use shared::{
-    Delta, Prediction, World, apply, apply_predicted, diff, diff_predicted, keyframe, sample,
+    Delta, Prediction, World, apply, apply_into, apply_predicted, diff, diff_predicted, keyframe,
+    sample,
 };
 
 fn delta_benches(c: &mut Criterion) {
@@ -40,6 +41,20 @@ fn delta_benches(c: &mut Criterion) {
                     let delta: Delta =
                         codec::decode_value(black_box(bytes), codec::MAX_SERVER_MESSAGE).unwrap();
                     apply(&base, &delta).unwrap()
+                })
+            },
+        );
+        // What a client's replica does: the world rebuilt into a recycled allocation.
+        group.bench_with_input(
+            BenchmarkId::new("decode_apply_into", moved),
+            &bytes,
+            |b, bytes| {
+                let mut out = World::new(base.schema());
+                b.iter(|| {
+                    let delta: Delta =
+                        codec::decode_value(black_box(bytes), codec::MAX_SERVER_MESSAGE).unwrap();
+                    apply_into(&base, &delta, &mut out).unwrap();
+                    out.len()
                 })
             },
         );
