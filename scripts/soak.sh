@@ -11,6 +11,7 @@
 #
 #   scripts/soak.sh                          # 1000 bots, 10 minutes
 #   BOTS=300 DURATION=120 WARMUP=30 scripts/soak.sh
+#   SERVER_BIN=/other/build/server scripts/soak.sh   # the same soak against another build
 #
 # Writes target/soak/{report.json,rss.csv,summary.txt}.
 set -euo pipefail
@@ -32,7 +33,7 @@ guest_logins_per_address_per_minute = 10000000
 auth_attempts_per_address_per_minute = 10000000
 max_connections_per_address = 100000
 TOML
-TICKWIRE_LOG=warn ./target/release/server --no-tls --listen "127.0.0.1:$PORT" \
+TICKWIRE_LOG=warn "${SERVER_BIN:-./target/release/server}" --no-tls --listen "127.0.0.1:$PORT" \
   --data-dir "$OUT/data" --config "$OUT/data/soak.toml" >"$OUT/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
