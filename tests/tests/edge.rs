@@ -429,6 +429,13 @@ async fn hostile_websocket_clients_are_closed_with_a_code_while_others_play() ->
     }
     let (code, reason) = raw.closed().await?;
     assert_eq!(code, close::INPUT_FLOOD, "a ping flood: {reason}");
+    // Pongs nobody asked for: the tick reads them, so they count like any other message.
+    let mut raw = seated(&srv, &match_id, "device-pongflood").await?;
+    for _ in 0..2000 {
+        raw.frame(true, 0xA, b"pong", true).await?;
+    }
+    let (code, reason) = raw.closed().await?;
+    assert_eq!(code, close::INPUT_FLOOD, "a pong flood: {reason}");
     let mut raw = seated(&srv, &match_id, "device-inputflood").await?;
     for seq in 1..=2000 {
         raw.send(&input(seq, Tick::ZERO)).await?;
