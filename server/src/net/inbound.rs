@@ -2,11 +2,16 @@
 //! everything else into a value the session can act on. Never panics on hostile frames.
 
 use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::mem::MaybeUninit;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker, ready};
 
-use fastwebsockets::{Frame, OpCode, WebSocketError, WebSocketRead};
-use tokio::io::AsyncRead;
+use bytes::{Buf, BytesMut};
+use fastwebsockets::OpCode;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio_util::io::poll_read_buf;
+
+use super::frame_head::{self, FrameHead};
 
 /// What a client sent.
 #[derive(Debug)]
@@ -37,20 +42,12 @@ pub(crate) enum InboundError {
     #[error("WebSocket protocol error: {0}")]
     Protocol(String),
     /// RFC 6455 §5.1: a client must mask every frame, and a server must fail the connection
-    /// when one is not (fastwebsockets unmasks but does not check).
+    /// when one is not.
     #[error("client frames must be masked")]
     Unmasked,
     /// The peer went away (EOF, reset).
     #[error("connection lost: {0}")]
     Gone(String),
-}
-
-/// Whether the frame came with a masking key. fastwebsockets keeps the key private; the header
-/// it would write for the frame carries the mask bit.
-fn is_masked(frame: &mut Frame<'_>) -> bool {
-    let mut head = [0u8; 14];
-    frame.fmt_head(&mut head);
-    head[1] & 0x80 != 0
 }
 
 fn message(payload: Vec<u8>, text: bool) -> Result<Inbound, InboundError> {
@@ -63,14 +60,25 @@ fn message(payload: Vec<u8>, text: bool) -> Result<Inbound, InboundError> {
     }
 }
 
+/// Bytes made room for per read: a tick's inputs from one client are a few dozen.
+const READ_CHUNK: usize = 2048;
+
+/// Reads one client's frames from `S`. The frames are parsed here, not by fastwebsockets'
+/// reader: its read is not cancel-safe (it consumes a header before it waits for the payload),
+/// so the tick could not give up on it between clients, and it keeps an 8 KiB buffer per
+/// connection. This one holds bytes only while a frame is incomplete.
 pub(crate) struct InboundReader<S> {
-    read: WebSocketRead<S>,
+    stream: S,
+    /// Read but not yet taken: empty (and unallocated) between frames, which is most of the time.
+    buf: BytesMut,
     max: usize,
     text: bool,
     /// A fragmented message being collected, and whether it is text.
     partial: Option<(Vec<u8>, bool)>,
     /// The peer sent a close frame.
     peer_closed: bool,
+    /// The stream has ended.
+    eof: bool,
 }
 
 /// Close codes a peer may send (RFC 6455 §7.4): the defined ones that may appear on the wire,
@@ -81,18 +89,15 @@ fn valid_close_code(code: u16) -> bool {
 
 impl<S: AsyncRead + Unpin> InboundReader<S> {
     /// `max` bounds a whole message, fragments included; `text` admits text messages.
-    pub(crate) fn new(mut read: WebSocketRead<S>, max: usize, text: bool) -> InboundReader<S> {
-        // fastwebsockets refuses frames of `max_message_size` or more; ours must allow `max`.
-        read.set_max_message_size(max + 1);
-        // Pings and closes are answered through the outbox, not by the reader's obligated sends.
-        read.set_auto_pong(false);
-        read.set_auto_close(false);
+    pub(crate) fn new(stream: S, max: usize, text: bool) -> InboundReader<S> {
         InboundReader {
-            read,
+            stream,
+            buf: BytesMut::new(),
             max,
             text,
             partial: None,
             peer_closed: false,
+            eof: false,
         }
     }
 
@@ -101,14 +106,15 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
         self.peer_closed
     }
 
-    /// The next message if it has arrived, without waiting: the tick's read. Behind
-    /// [`WholeFrames`](super::whole_frames::WholeFrames) a read can only find nothing more
-    /// between frames, so giving up there loses nothing.
+    /// The next message if it has arrived, without waiting: the tick's read. Everything read
+    /// stays in the reader, so giving up when nothing more has come loses nothing.
     pub(crate) fn try_next(&mut self) -> Option<Result<Inbound, InboundError>> {
         let mut cx = Context::from_waker(Waker::noop());
         // Unconstrained: the tick reads every client in one poll of its task, and tokio's
         // cooperative budget would otherwise report "nothing yet" after a hundred reads.
-        let next = pin!(tokio::task::unconstrained(self.next()));
+        let next = pin!(tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            self.poll_next(cx)
+        })));
         match next.poll(&mut cx) {
             Poll::Ready(result) => Some(result),
             Poll::Pending => None,
@@ -116,87 +122,264 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
     }
 
     pub(crate) async fn next(&mut self) -> Result<Inbound, InboundError> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Inbound, InboundError>> {
         loop {
-            let mut frame = self
-                .read
-                .read_frame(&mut |_| async { Ok::<(), std::io::Error>(()) })
-                .await
-                .map_err(|e| match e {
-                    WebSocketError::FrameTooLarge => InboundError::TooLarge(self.max),
-                    WebSocketError::UnexpectedEOF | WebSocketError::IoError(_) => {
-                        InboundError::Gone(e.to_string())
-                    }
-                    WebSocketError::InvalidUTF8 => InboundError::InvalidUtf8,
-                    other => InboundError::Protocol(other.to_string()),
-                })?;
-            if !is_masked(&mut frame) {
-                return Err(InboundError::Unmasked);
-            }
-            if frame.opcode == OpCode::Close {
-                // Whatever it holds, the peer has said its last word: no need to wait for one.
-                self.peer_closed = true;
-            }
-            // RFC 6455 §5.5; fastwebsockets checks this for pings only.
-            if matches!(frame.opcode, OpCode::Close | OpCode::Pong) && frame.payload.len() > 125 {
-                return Err(InboundError::Protocol(
-                    "control frame payload over 125 bytes".into(),
-                ));
-            }
-            match frame.opcode {
-                OpCode::Binary | OpCode::Text => {
-                    let text = frame.opcode == OpCode::Text;
-                    if text && !self.text {
-                        return Err(InboundError::Text);
-                    }
-                    if self.partial.is_some() {
-                        return Err(InboundError::Protocol(
-                            "new message before the fragmented one finished".into(),
-                        ));
-                    }
-                    let payload = frame.payload.to_vec();
-                    if frame.fin {
-                        return message(payload, text);
-                    }
-                    self.partial = Some((payload, text));
+            while let Some(head) = frame_head::parse(&self.buf, self.max)? {
+                if self.buf.len() < head.frame_len() {
+                    break;
                 }
-                OpCode::Continuation => {
-                    let Some((buf, _)) = self.partial.as_mut() else {
-                        return Err(InboundError::Protocol(
-                            "continuation without a start".into(),
-                        ));
-                    };
-                    if buf.len() + frame.payload.len() > self.max {
-                        return Err(InboundError::TooLarge(self.max));
-                    }
-                    buf.extend_from_slice(&frame.payload);
-                    if frame.fin
-                        && let Some((payload, text)) = self.partial.take()
-                    {
-                        return message(payload, text);
-                    }
+                let mut payload = self.buf[head.size..head.frame_len()].to_vec();
+                self.buf.advance(head.frame_len());
+                if self.buf.is_empty() {
+                    // Thousands of idle connections should not each keep a read buffer.
+                    self.buf = BytesMut::new();
                 }
-                OpCode::Close => {
-                    let payload = &frame.payload[..];
-                    let (code, reason) = match payload.len() {
-                        0 => (1005, String::new()),
-                        1 => return Err(InboundError::Protocol("one-byte close payload".into())),
-                        _ => {
-                            let code = u16::from_be_bytes([payload[0], payload[1]]);
-                            if !valid_close_code(code) {
-                                return Err(InboundError::Protocol(format!(
-                                    "close code {code} may not be sent"
-                                )));
-                            }
-                            let reason = std::str::from_utf8(&payload[2..])
-                                .map_err(|_| InboundError::InvalidUtf8)?;
-                            (code, reason.to_string())
+                fastwebsockets::unmask(&mut payload, head.mask);
+                if let Some(message) = self.frame(head, payload)? {
+                    return Poll::Ready(Ok(message));
+                }
+            }
+            if self.eof {
+                return Poll::Ready(Err(InboundError::Gone("unexpected end of stream".into())));
+            }
+            ready!(self.poll_fill(cx)).map_err(|e| InboundError::Gone(e.to_string()))?;
+        }
+    }
+
+    /// Reads what has arrived onto the end of `buf`.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if !self.buf.is_empty() {
+            // Part of a frame is here: read the rest straight into the buffer holding it.
+            self.buf.reserve(READ_CHUNK);
+            let n = ready!(poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buf))?;
+            self.eof = n == 0;
+            return Poll::Ready(Ok(()));
+        }
+        // Between frames, read onto the stack: a buffer is allocated only for what is left over.
+        let mut scratch = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut read = ReadBuf::uninit(&mut scratch);
+        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read))?;
+        self.eof = read.filled().is_empty();
+        self.buf.extend_from_slice(read.filled());
+        Poll::Ready(Ok(()))
+    }
+
+    /// Acts on one whole frame: a message when it completes one.
+    fn frame(
+        &mut self,
+        head: FrameHead,
+        payload: Vec<u8>,
+    ) -> Result<Option<Inbound>, InboundError> {
+        if head.opcode == OpCode::Close {
+            // Whatever it holds, the peer has said its last word: no need to wait for one.
+            self.peer_closed = true;
+        }
+        match head.opcode {
+            OpCode::Binary | OpCode::Text => {
+                let text = head.opcode == OpCode::Text;
+                if text && !self.text {
+                    return Err(InboundError::Text);
+                }
+                if self.partial.is_some() {
+                    return Err(InboundError::Protocol(
+                        "new message before the fragmented one finished".into(),
+                    ));
+                }
+                if head.fin {
+                    return message(payload, text).map(Some);
+                }
+                self.partial = Some((payload, text));
+                Ok(None)
+            }
+            OpCode::Continuation => {
+                let Some((buf, _)) = self.partial.as_mut() else {
+                    return Err(InboundError::Protocol(
+                        "continuation without a start".into(),
+                    ));
+                };
+                if buf.len() + payload.len() > self.max {
+                    return Err(InboundError::TooLarge(self.max));
+                }
+                buf.extend_from_slice(&payload);
+                if head.fin
+                    && let Some((whole, text)) = self.partial.take()
+                {
+                    return message(whole, text).map(Some);
+                }
+                Ok(None)
+            }
+            OpCode::Close => {
+                let (code, reason) = match payload.len() {
+                    0 => (1005, String::new()),
+                    1 => return Err(InboundError::Protocol("one-byte close payload".into())),
+                    _ => {
+                        let code = u16::from_be_bytes([payload[0], payload[1]]);
+                        if !valid_close_code(code) {
+                            return Err(InboundError::Protocol(format!(
+                                "close code {code} may not be sent"
+                            )));
                         }
-                    };
-                    return Ok(Inbound::Close { code, reason });
-                }
-                OpCode::Ping => return Ok(Inbound::Ping(frame.payload.to_vec())),
-                OpCode::Pong => return Ok(Inbound::Pong),
+                        let reason = std::str::from_utf8(&payload[2..])
+                            .map_err(|_| InboundError::InvalidUtf8)?;
+                        (code, reason.to_string())
+                    }
+                };
+                Ok(Some(Inbound::Close { code, reason }))
+            }
+            OpCode::Ping => Ok(Some(Inbound::Ping(payload))),
+            OpCode::Pong => Ok(Some(Inbound::Pong)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::io;
+
+    /// A client frame: `first` byte (FIN and opcode), masked with a fixed key.
+    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let mut f = vec![first];
+        match payload.len() {
+            n @ 0..=125 => f.push(0x80 | n as u8),
+            n => {
+                f.push(0x80 | 126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
             }
         }
+        f.extend_from_slice(&mask);
+        f.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        f
+    }
+
+    /// A stream that hands out its chunks one per read, reporting "nothing yet" between them,
+    /// then ends.
+    struct Trickle {
+        chunks: VecDeque<Vec<u8>>,
+        paused: bool,
+    }
+
+    impl Trickle {
+        fn new(bytes: &[u8], chunk: usize) -> Trickle {
+            Trickle {
+                chunks: bytes.chunks(chunk).map(<[u8]>::to_vec).collect(),
+                paused: false,
+            }
+        }
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.paused = !self.paused;
+            if self.paused {
+                return Poll::Pending;
+            }
+            if let Some(chunk) = self.chunks.pop_front() {
+                buf.put_slice(&chunk);
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn messages_torn_anywhere_arrive_whole_and_in_order() {
+        let big: Vec<u8> = (0..300u16).map(|i| i as u8).collect();
+        let bytes = [
+            frame(0x82, b"first"),
+            frame(0x89, b"ping"),
+            frame(0x02, &big[..100]),
+            frame(0x80, &big[100..]),
+            frame(0x82, b""),
+            frame(0x88, &[0x03, 0xe8, b'o', b'k']),
+        ]
+        .concat();
+        for chunk in [1, 2, 3, 7, 64, bytes.len()] {
+            let mut reader = InboundReader::new(Trickle::new(&bytes, chunk), 4096, false);
+            let mut seen = Vec::new();
+            // Bounded: every other read of the trickle hands over a chunk.
+            for _ in 0..4 * bytes.len() {
+                match reader.try_next() {
+                    None => continue,
+                    Some(Ok(Inbound::Close { code, reason })) => {
+                        seen.push(format!("close {code} {reason}"));
+                        break;
+                    }
+                    Some(Ok(Inbound::Binary(b))) => seen.push(format!("binary {}", b.len())),
+                    Some(Ok(other)) => seen.push(format!("{other:?}")),
+                    Some(Err(e)) => panic!("chunks of {chunk}: {e}"),
+                }
+            }
+            assert_eq!(
+                seen,
+                [
+                    "binary 5",
+                    "Ping([112, 105, 110, 103])",
+                    "binary 300",
+                    "binary 0",
+                    "close 1000 ok"
+                ],
+                "chunks of {chunk}"
+            );
+            assert!(reader.peer_closed());
+            assert_eq!(reader.buf.capacity(), 0, "nothing held between frames");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_what_the_protocol_forbids() {
+        async fn first_error(bytes: Vec<u8>, text: bool) -> InboundError {
+            let mut reader = InboundReader::new(&bytes[..], 64, text);
+            loop {
+                match reader.next().await {
+                    Ok(_) => continue,
+                    Err(e) => return e,
+                }
+            }
+        }
+        let oversized = frame(0x82, &[0; 65]);
+        assert!(matches!(
+            first_error(oversized, false).await,
+            InboundError::TooLarge(64)
+        ));
+        let fragments = [frame(0x02, &[0; 40]), frame(0x80, &[0; 40])].concat();
+        assert!(matches!(
+            first_error(fragments, false).await,
+            InboundError::TooLarge(64)
+        ));
+        assert!(matches!(
+            first_error(frame(0x81, b"hi"), false).await,
+            InboundError::Text
+        ));
+        assert!(matches!(
+            first_error(frame(0x81, &[0xff, 0xfe]), true).await,
+            InboundError::InvalidUtf8
+        ));
+        assert!(matches!(
+            first_error(frame(0x80, b"x"), false).await,
+            InboundError::Protocol(_)
+        ));
+        let interleaved = [frame(0x02, b"a"), frame(0x82, b"b")].concat();
+        assert!(matches!(
+            first_error(interleaved, false).await,
+            InboundError::Protocol(_)
+        ));
+        assert!(matches!(
+            first_error(frame(0x88, &[0x03, 0xed]), false).await,
+            InboundError::Protocol(_)
+        ));
+        let torn = frame(0x82, b"hello")[..5].to_vec();
+        assert!(matches!(
+            first_error(torn, false).await,
+            InboundError::Gone(_)
+        ));
     }
 }

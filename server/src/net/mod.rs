@@ -2,13 +2,13 @@
 //! hyper connection (and TLS) as the REST API.
 
 mod echo;
+mod frame_head;
 mod inbound;
 mod inlet;
 mod session;
 mod socket;
 mod tcp;
 mod tls_socket;
-mod whole_frames;
 
 pub(crate) use tls_socket::TlsSocket;
 

@@ -5,11 +5,9 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use fastwebsockets::{Frame, Role, WebSocket, WebSocketWrite};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
@@ -19,11 +17,10 @@ use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf, ReadHalf, WriteHalf};
 use super::inbound::{Inbound, InboundError, InboundReader};
 use super::tcp::SharedTcp;
 use super::tls_socket::{TlsRead, TlsSocket, TlsWrite};
-use super::whole_frames::WholeFrames;
 use crate::matches::outbox::DirectSocket;
 
 pub(super) type Io = TokioIo<Upgraded>;
-pub(super) type Reader = InboundReader<WholeFrames<ReadSide>>;
+pub(super) type Reader = InboundReader<ReadSide>;
 pub(super) type Write = WebSocketWrite<BufWriter<WriteSide>>;
 
 /// The reading side of an upgraded connection.
@@ -40,13 +37,6 @@ pub(crate) enum WriteSide {
     Other(WriteHalf<Io>),
 }
 
-/// Both sides before the split.
-enum Transport {
-    Plain(SharedTcp),
-    Tls(Arc<TlsSocket>, Bytes),
-    Other(Io),
-}
-
 /// A close the server sends, with a reason a person can read.
 pub(super) struct Refuse(pub(super) u16, pub(super) String);
 
@@ -57,10 +47,9 @@ impl Refuse {
 }
 
 /// An upgraded connection split for use: the inbound reader (messages up to `max_message`
-/// bytes; text frames only if `text`; whole frames only, so the tick can read it without
-/// blocking), a buffered writer for what is sent before a match takes
+/// bytes; text frames only if `text`), a buffered writer for what is sent before a match takes
 /// over the socket, and the socket itself (plain TCP or TLS over TCP), which the match's tick
-/// writes into directly.
+/// reads and writes directly.
 pub(super) struct Split {
     pub(super) reader: Reader,
     pub(super) write: Write,
@@ -68,92 +57,36 @@ pub(super) struct Split {
 }
 
 pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split {
-    let transport = match SharedTcp::from_upgraded(ws.into_inner().into_inner()) {
-        Ok(tcp) => Transport::Plain(tcp),
+    let (read, write, direct) = match SharedTcp::from_upgraded(ws.into_inner().into_inner()) {
+        Ok(tcp) => (
+            ReadSide::Plain(tcp.clone()),
+            WriteSide::Plain(tcp.clone()),
+            Some(DirectSocket::Plain(tcp.socket())),
+        ),
         Err(other) => match TlsSocket::from_upgraded(other) {
-            Ok((tls, read_ahead)) => Transport::Tls(tls, read_ahead),
-            Err(other) => Transport::Other(TokioIo::new(other)),
+            Ok((tls, read_ahead)) => (
+                ReadSide::Tls(TlsRead::new(tls.clone(), read_ahead)),
+                WriteSide::Tls(TlsWrite::new(tls.clone())),
+                Some(DirectSocket::Tls(tls)),
+            ),
+            Err(other) => {
+                let (r, w) = tokio::io::split(TokioIo::new(other));
+                (ReadSide::Other(r), WriteSide::Other(w), None)
+            }
         },
     };
-    let direct = match &transport {
-        Transport::Plain(tcp) => Some(DirectSocket::Plain(tcp.socket())),
-        Transport::Tls(tls, _) => Some(DirectSocket::Tls(tls.clone())),
-        Transport::Other(_) => None,
-    };
-    let mut ws = WebSocket::after_handshake(transport, Role::Server);
+    // fastwebsockets frames what the session writes; the reading is `InboundReader`'s, so the
+    // WebSocket is given nothing to read. A session writes little (a refusal), and a larger
+    // frame goes straight through the buffer.
+    let writer = BufWriter::with_capacity(1024, write);
+    let mut ws =
+        WebSocket::after_handshake(tokio::io::join(tokio::io::empty(), writer), Role::Server);
     ws.set_writev(false);
-    let (read, write) = ws.split(|transport| {
-        let (r, w) = match transport {
-            Transport::Plain(tcp) => (ReadSide::Plain(tcp.clone()), WriteSide::Plain(tcp)),
-            Transport::Tls(tls, read_ahead) => (
-                ReadSide::Tls(TlsRead::new(tls.clone(), read_ahead)),
-                WriteSide::Tls(TlsWrite::new(tls)),
-            ),
-            Transport::Other(io) => {
-                let (r, w) = tokio::io::split(io);
-                (ReadSide::Other(r), WriteSide::Other(w))
-            }
-        };
-        // One tick's frames fit; a larger keyframe is written straight through. Per-connection
-        // buffers are most of a client's memory, so this stays small.
-        (
-            WholeFrames::new(r, max_message),
-            BufWriter::with_capacity(4 * 1024, w),
-        )
-    });
+    let (_, write) = ws.split(|io| io.into_inner());
     Split {
         reader: InboundReader::new(read, max_message, text),
         write,
         direct,
-    }
-}
-
-/// A TLS transport is read and written only through its split sides.
-fn unsplit() -> io::Error {
-    io::Error::other("a TLS transport is used only after the split")
-}
-
-impl AsyncRead for Transport {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(t) => Pin::new(t).poll_read(cx, buf),
-            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
-            Transport::Other(t) => Pin::new(t).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Transport {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Transport::Plain(t) => Pin::new(t).poll_write(cx, buf),
-            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
-            Transport::Other(t) => Pin::new(t).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(t) => Pin::new(t).poll_flush(cx),
-            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
-            Transport::Other(t) => Pin::new(t).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Transport::Plain(t) => Pin::new(t).poll_shutdown(cx),
-            Transport::Tls(..) => Poll::Ready(Err(unsplit())),
-            Transport::Other(t) => Pin::new(t).poll_shutdown(cx),
-        }
     }
 }
 

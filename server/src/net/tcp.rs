@@ -30,13 +30,20 @@ impl SharedTcp {
         let parts = upgraded.downcast::<TokioIo<TcpStream>>()?;
         Ok(SharedTcp {
             tcp: Arc::new(parts.io.into_inner()),
-            read_ahead: parts.read_buf,
+            read_ahead: own_bytes(parts.read_buf),
         })
     }
 
     pub(crate) fn socket(&self) -> Arc<TcpStream> {
         self.tcp.clone()
     }
+}
+
+/// `bytes` in an allocation of their own. What hyper read past a request is a view into its
+/// connection's read buffer (8 KiB or more), which would otherwise live as long as the socket,
+/// even when the view is empty.
+pub(crate) fn own_bytes(bytes: Bytes) -> Bytes {
+    Bytes::copy_from_slice(&bytes)
 }
 
 impl AsyncRead for SharedTcp {
@@ -50,6 +57,9 @@ impl AsyncRead for SharedTcp {
             let n = this.read_ahead.len().min(buf.remaining());
             buf.put_slice(&this.read_ahead[..n]);
             this.read_ahead.advance(n);
+            if this.read_ahead.is_empty() {
+                this.read_ahead = Bytes::new();
+            }
             return Poll::Ready(Ok(()));
         }
         loop {

@@ -60,7 +60,7 @@ impl TlsSocket {
                 tcp,
                 conn: Mutex::new(conn),
             }),
-            parts.read_buf,
+            super::tcp::own_bytes(parts.read_buf),
         ))
     }
 
@@ -110,6 +110,9 @@ impl AsyncRead for TlsRead {
             let n = this.read_ahead.len().min(buf.remaining());
             buf.put_slice(&this.read_ahead[..n]);
             this.read_ahead.advance(n);
+            if this.read_ahead.is_empty() {
+                this.read_ahead = bytes::Bytes::new();
+            }
             return Poll::Ready(Ok(()));
         }
         loop {
