@@ -255,8 +255,15 @@ impl Driver {
             std::mem::take(&mut state.write_buf),
         );
         out.ping = ping.as_deref();
+        // The oldest world a connected client may still ask a delta against.
+        let mut oldest_needed = tick;
         for seat in state.seats.values_mut() {
             let Some(link) = &seat.link else { continue };
+            if let Some(needed) = link.outbox.acked().oldest_needed()
+                && tick.since(needed) > tick.since(oldest_needed)
+            {
+                oldest_needed = needed;
+            }
             let offer = link.outbox.offer_snapshot(
                 PendingSnapshot {
                     frame: frame.clone(),
@@ -279,6 +286,9 @@ impl Driver {
                 Offer::Closed => drop_link(seat, now),
             }
         }
+        // A seat waiting to be resumed is not counted: a resume from a forgotten tick gets a
+        // keyframe, as one from beyond the capacity always did.
+        self.history.forget_before(oldest_needed);
         self.metrics.bytes_sent.inc_by(out.bytes);
         self.metrics.frames_sent.inc_by(out.frames);
         state.write_buf = out.buf;

@@ -156,6 +156,16 @@ impl History {
         frames.push_back(frame);
     }
 
+    /// Forgets the frames before `tick` (no client can use them any more), keeping at least the
+    /// newest. In steady play every client acknowledges within a few ticks, so the history
+    /// holds a handful of worlds instead of its capacity, and most of a match's memory with it.
+    pub fn forget_before(&self, tick: Tick) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        while frames.len() > 1 && frames.front().is_some_and(|f| tick.since(f.tick) > 0) {
+            frames.pop_front();
+        }
+    }
+
     /// The frame of `tick`, if it is still held.
     pub fn get(&self, tick: Tick) -> Option<Arc<TickFrame>> {
         if tick.is_zero() {
@@ -209,6 +219,15 @@ mod tests {
             "newest"
         );
         assert!(history.get(Tick(7)).is_none(), "future tick");
+        history.forget_before(Tick(5));
+        assert!(history.get(Tick(4)).is_none(), "forgotten");
+        assert!(history.get(Tick(5)).is_some() && history.get(Tick(6)).is_some());
+        history.forget_before(Tick(9));
+        assert_eq!(
+            history.get(Tick(6)).map(|f| f.tick),
+            Some(Tick(6)),
+            "the newest frame stays"
+        );
         assert!(history.get(Tick::ZERO).is_none(), "zero is no baseline");
     }
 

@@ -86,6 +86,18 @@ impl AckState {
         Acks::unpack(self.acks.load(Ordering::Acquire))
     }
 
+    /// The oldest tick this client may still name as a baseline or predict from: its older
+    /// acknowledgement, else its newest, else (before it acknowledged anything) the first tick
+    /// it was sent. `None` before it was sent anything. Acknowledgements only move forward, so
+    /// nothing older is ever needed for this client again.
+    pub fn oldest_needed(&self) -> Option<Tick> {
+        let acks = self.acks();
+        let first = Tick(self.first.load(Ordering::Acquire));
+        [acks.older, acks.newest, first]
+            .into_iter()
+            .find(|t| !t.is_zero())
+    }
+
     /// A resumed session: the client holds `tick`, so the next delta may be against it. Nothing
     /// older is known to be held.
     pub fn resume_from(&self, tick: Tick) {
