@@ -17,7 +17,13 @@ pub(super) async fn run(ws: WebSocket<Io>) {
         mut reader,
         mut write,
         ..
-    } = socket::split(ws, MAX_ECHO_MESSAGE, true);
+    } = match socket::split(ws, MAX_ECHO_MESSAGE, true) {
+        Ok(split) => split,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not set up an echo connection");
+            return;
+        }
+    };
     loop {
         let reply = match reader.next().await {
             Ok(Inbound::Binary(bytes)) => Frame::binary(Payload::Owned(bytes)),

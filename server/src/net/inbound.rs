@@ -1,10 +1,9 @@
 //! Reading client frames: reassembles fragmented binary messages up to the size limit and turns
 //! everything else into a value the session can act on. Never panics on hostile frames.
 
-use std::future::Future;
 use std::mem::MaybeUninit;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker, ready};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, BytesMut};
 use fastwebsockets::OpCode;
@@ -81,6 +80,34 @@ pub(crate) struct InboundReader<S> {
     eof: bool,
 }
 
+/// A stream the tick can read without waiting.
+pub(crate) trait ReadNow: AsyncRead + Unpin {
+    /// Reads what has arrived into `buf`, without waiting or registering for a wake-up (0 at
+    /// the end of the stream); `WouldBlock` if nothing has.
+    fn read_now(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl<S: ReadNow> InboundReader<S> {
+    /// The next message if it has arrived, without waiting or registering for a wake-up: the
+    /// tick's read. Everything read stays in the reader, so giving up when nothing more has
+    /// come loses nothing.
+    pub(crate) fn try_next(&mut self) -> Option<Result<Inbound, InboundError>> {
+        let mut scratch = [0u8; READ_CHUNK];
+        loop {
+            match self.take_message() {
+                Ok(None) => {}
+                Ok(Some(message)) => return Some(Ok(message)),
+                Err(e) => return Some(Err(e)),
+            }
+            match self.stream.read_now(&mut scratch) {
+                Ok(n) => self.keep(&scratch[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return None,
+                Err(e) => return Some(Err(InboundError::Gone(e.to_string()))),
+            }
+        }
+    }
+}
+
 /// Close codes a peer may send (RFC 6455 §7.4): the defined ones that may appear on the wire,
 /// and the ranges for libraries and applications.
 fn valid_close_code(code: u16) -> bool {
@@ -106,47 +133,41 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
         self.peer_closed
     }
 
-    /// The next message if it has arrived, without waiting: the tick's read. Everything read
-    /// stays in the reader, so giving up when nothing more has come loses nothing.
-    pub(crate) fn try_next(&mut self) -> Option<Result<Inbound, InboundError>> {
-        let mut cx = Context::from_waker(Waker::noop());
-        // Unconstrained: the tick reads every client in one poll of its task, and tokio's
-        // cooperative budget would otherwise report "nothing yet" after a hundred reads.
-        let next = pin!(tokio::task::unconstrained(std::future::poll_fn(|cx| {
-            self.poll_next(cx)
-        })));
-        match next.poll(&mut cx) {
-            Poll::Ready(result) => Some(result),
-            Poll::Pending => None,
-        }
-    }
-
     pub(crate) async fn next(&mut self) -> Result<Inbound, InboundError> {
         std::future::poll_fn(|cx| self.poll_next(cx)).await
     }
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Inbound, InboundError>> {
         loop {
-            while let Some(head) = frame_head::parse(&self.buf, self.max)? {
-                if self.buf.len() < head.frame_len() {
-                    break;
-                }
-                let mut payload = self.buf[head.size..head.frame_len()].to_vec();
-                self.buf.advance(head.frame_len());
-                if self.buf.is_empty() {
-                    // Thousands of idle connections should not each keep a read buffer.
-                    self.buf = BytesMut::new();
-                }
-                fastwebsockets::unmask(&mut payload, head.mask);
-                if let Some(message) = self.frame(head, payload)? {
-                    return Poll::Ready(Ok(message));
-                }
-            }
-            if self.eof {
-                return Poll::Ready(Err(InboundError::Gone("unexpected end of stream".into())));
+            if let Some(message) = self.take_message()? {
+                return Poll::Ready(Ok(message));
             }
             ready!(self.poll_fill(cx)).map_err(|e| InboundError::Gone(e.to_string()))?;
         }
+    }
+
+    /// The next message among the bytes held, if they complete one; the end of the stream once
+    /// they cannot.
+    fn take_message(&mut self) -> Result<Option<Inbound>, InboundError> {
+        while let Some(head) = frame_head::parse(&self.buf, self.max)? {
+            if self.buf.len() < head.frame_len() {
+                break;
+            }
+            let mut payload = self.buf[head.size..head.frame_len()].to_vec();
+            self.buf.advance(head.frame_len());
+            if self.buf.is_empty() {
+                // Thousands of idle connections should not each keep a read buffer.
+                self.buf = BytesMut::new();
+            }
+            fastwebsockets::unmask(&mut payload, head.mask);
+            if let Some(message) = self.frame(head, payload)? {
+                return Ok(Some(message));
+            }
+        }
+        if self.eof {
+            return Err(InboundError::Gone("unexpected end of stream".into()));
+        }
+        Ok(None)
     }
 
     /// Reads what has arrived onto the end of `buf`.
@@ -162,9 +183,14 @@ impl<S: AsyncRead + Unpin> InboundReader<S> {
         let mut scratch = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
         let mut read = ReadBuf::uninit(&mut scratch);
         ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read))?;
-        self.eof = read.filled().is_empty();
-        self.buf.extend_from_slice(read.filled());
+        self.keep(read.filled());
         Poll::Ready(Ok(()))
+    }
+
+    /// Keeps what was read: the stream ended if nothing was.
+    fn keep(&mut self, read: &[u8]) {
+        self.eof = read.is_empty();
+        self.buf.extend_from_slice(read);
     }
 
     /// Acts on one whole frame: a message when it completes one.
@@ -287,6 +313,20 @@ mod tests {
                 buf.put_slice(&chunk);
             }
             Poll::Ready(Ok(()))
+        }
+    }
+
+    impl ReadNow for Trickle {
+        fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.paused = !self.paused;
+            if self.paused {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let Some(chunk) = self.chunks.pop_front() else {
+                return Ok(0);
+            };
+            buf[..chunk.len()].copy_from_slice(&chunk);
+            Ok(chunk.len())
         }
     }
 

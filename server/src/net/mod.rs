@@ -6,10 +6,12 @@ mod frame_head;
 mod inbound;
 mod inlet;
 mod session;
+mod sock;
 mod socket;
 mod tcp;
 mod tls_socket;
 
+pub(crate) use sock::{Sock, Watch};
 pub(crate) use tls_socket::TlsSocket;
 
 use std::sync::{Arc, LazyLock};

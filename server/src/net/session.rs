@@ -31,7 +31,14 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
         mut reader,
         mut write,
         direct,
-    } = socket::split(ws, limits.max_message_bytes, false);
+    } = match socket::split(ws, limits.max_message_bytes, false) {
+        Ok(split) => split,
+        Err(e) => {
+            // Dropping the socket closes it; the client sees an abnormal close and may retry.
+            tracing::warn!(error = %e, "could not set up a realtime connection");
+            return;
+        }
+    };
     let Some(direct) = direct else {
         // The server makes only TCP and TLS-over-TCP connections; anything else is a bug.
         tracing::error!("a realtime connection over an unknown transport");

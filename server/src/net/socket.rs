@@ -5,7 +5,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use fastwebsockets::{Frame, Role, WebSocket, WebSocketWrite};
@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use shared::close;
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf, ReadHalf, WriteHalf};
 
-use super::inbound::{Inbound, InboundError, InboundReader};
+use super::inbound::{Inbound, InboundError, InboundReader, ReadNow};
 use super::tcp::SharedTcp;
 use super::tls_socket::{TlsRead, TlsSocket, TlsWrite};
 use crate::matches::outbox::DirectSocket;
@@ -56,19 +56,27 @@ pub(super) struct Split {
     pub(super) direct: Option<DirectSocket>,
 }
 
-pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split {
+/// Splits the upgraded connection; an error if its socket could not be taken out of the
+/// reactor.
+pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> io::Result<Split> {
     let (read, write, direct) = match SharedTcp::from_upgraded(ws.into_inner().into_inner()) {
-        Ok(tcp) => (
-            ReadSide::Plain(tcp.clone()),
-            WriteSide::Plain(tcp.clone()),
-            Some(DirectSocket::Plain(tcp.socket())),
-        ),
+        Ok(tcp) => {
+            let tcp = tcp?;
+            (
+                ReadSide::Plain(tcp.clone()),
+                WriteSide::Plain(tcp.clone()),
+                Some(DirectSocket::Plain(tcp.socket())),
+            )
+        }
         Err(other) => match TlsSocket::from_upgraded(other) {
-            Ok((tls, read_ahead)) => (
-                ReadSide::Tls(TlsRead::new(tls.clone(), read_ahead)),
-                WriteSide::Tls(TlsWrite::new(tls.clone())),
-                Some(DirectSocket::Tls(tls)),
-            ),
+            Ok(tls) => {
+                let (tls, read_ahead) = tls?;
+                (
+                    ReadSide::Tls(TlsRead::new(tls.clone(), read_ahead)),
+                    WriteSide::Tls(TlsWrite::new(tls.clone())),
+                    Some(DirectSocket::Tls(tls)),
+                )
+            }
             Err(other) => {
                 let (r, w) = tokio::io::split(TokioIo::new(other));
                 (ReadSide::Other(r), WriteSide::Other(w), None)
@@ -83,11 +91,11 @@ pub(super) fn split(ws: WebSocket<Io>, max_message: usize, text: bool) -> Split 
         WebSocket::after_handshake(tokio::io::join(tokio::io::empty(), writer), Role::Server);
     ws.set_writev(false);
     let (_, write) = ws.split(|io| io.into_inner());
-    Split {
+    Ok(Split {
         reader: InboundReader::new(read, max_message, text),
         write,
         direct,
-    }
+    })
 }
 
 impl AsyncRead for ReadSide {
@@ -100,6 +108,24 @@ impl AsyncRead for ReadSide {
             ReadSide::Plain(t) => Pin::new(t).poll_read(cx, buf),
             ReadSide::Tls(t) => Pin::new(t).poll_read(cx, buf),
             ReadSide::Other(t) => Pin::new(t).poll_read(cx, buf),
+        }
+    }
+}
+
+impl ReadNow for ReadSide {
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ReadSide::Plain(t) => t.read_now(buf),
+            ReadSide::Tls(t) => t.read_now(buf),
+            ReadSide::Other(t) => {
+                // Only TCP and TLS connections reach a match; this is for completeness.
+                let mut read = ReadBuf::new(buf);
+                match Pin::new(t).poll_read(&mut Context::from_waker(Waker::noop()), &mut read) {
+                    Poll::Ready(Ok(())) => Ok(read.filled().len()),
+                    Poll::Ready(Err(e)) => Err(e),
+                    Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            }
         }
     }
 }

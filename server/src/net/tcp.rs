@@ -1,8 +1,9 @@
 //! A plain TCP connection shared between its session (which reads `Hello` and pumps writes a
 //! full socket would not take) and the match's tick (which reads inputs and writes each
-//! snapshot straight into the socket, without blocking). Readiness comes from tokio's reactor;
-//! no lock is taken: one side reads at a time (the session hands the reader over), and every
-//! write goes through the connection's outbox, which orders them.
+//! snapshot straight into the socket, without blocking). No lock is taken: one side reads at a
+//! time (the session hands the reader over), and every write goes through the connection's
+//! outbox, which orders them. The socket is outside the reactor ([`Sock`]); the session's side
+//! registers it only while it waits.
 
 use std::io;
 use std::pin::Pin;
@@ -15,27 +16,25 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::sock::{Sock, Watch};
+
 /// The TCP socket under a plain (not TLS) upgraded connection, with what hyper had already read
 /// past the upgrade request.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct SharedTcp {
-    tcp: Arc<TcpStream>,
+    sock: Arc<Sock>,
     read_ahead: Bytes,
+    /// Held while this side waits on the socket.
+    watch: Option<Watch>,
 }
 
-impl SharedTcp {
-    /// The socket under `upgraded`, if it is a plain TCP connection; `Err` gives it back
-    /// otherwise (TLS, or a transport this server does not know).
-    pub(crate) fn from_upgraded(upgraded: Upgraded) -> Result<SharedTcp, Upgraded> {
-        let parts = upgraded.downcast::<TokioIo<TcpStream>>()?;
-        Ok(SharedTcp {
-            tcp: Arc::new(parts.io.into_inner()),
-            read_ahead: own_bytes(parts.read_buf),
-        })
-    }
-
-    pub(crate) fn socket(&self) -> Arc<TcpStream> {
-        self.tcp.clone()
+impl Clone for SharedTcp {
+    fn clone(&self) -> SharedTcp {
+        SharedTcp {
+            sock: self.sock.clone(),
+            read_ahead: self.read_ahead.clone(),
+            watch: None,
+        }
     }
 }
 
@@ -46,6 +45,48 @@ pub(crate) fn own_bytes(bytes: Bytes) -> Bytes {
     Bytes::copy_from_slice(&bytes)
 }
 
+impl SharedTcp {
+    /// The socket under `upgraded`, if it is a plain TCP connection; `Err` gives it back
+    /// otherwise (TLS, or a transport this server does not know).
+    pub(crate) fn from_upgraded(upgraded: Upgraded) -> Result<io::Result<SharedTcp>, Upgraded> {
+        let parts = upgraded.downcast::<TokioIo<TcpStream>>()?;
+        Ok(Sock::new(parts.io.into_inner()).map(|sock| SharedTcp {
+            sock: Arc::new(sock),
+            read_ahead: own_bytes(parts.read_buf),
+            watch: None,
+        }))
+    }
+
+    pub(crate) fn socket(&self) -> Arc<Sock> {
+        self.sock.clone()
+    }
+
+    /// Hands over what hyper read past the upgrade request; `None` once it is all gone.
+    fn take_read_ahead(&mut self, buf: &mut [u8]) -> Option<usize> {
+        if self.read_ahead.is_empty() {
+            return None;
+        }
+        let n = self.read_ahead.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.read_ahead[..n]);
+        self.read_ahead.advance(n);
+        if self.read_ahead.is_empty() {
+            self.read_ahead = Bytes::new();
+        }
+        Some(n)
+    }
+
+    /// Reads what has arrived, without waiting or registering for a wake-up (the tick's read):
+    /// `WouldBlock` if nothing has.
+    pub(crate) fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(n) = self.take_read_ahead(buf) {
+            return Ok(n);
+        }
+        // Nobody waits on this side any more.
+        self.watch = None;
+        self.sock.try_read(buf)
+    }
+}
+
 impl AsyncRead for SharedTcp {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -53,19 +94,18 @@ impl AsyncRead for SharedTcp {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if !this.read_ahead.is_empty() {
-            let n = this.read_ahead.len().min(buf.remaining());
-            buf.put_slice(&this.read_ahead[..n]);
-            this.read_ahead.advance(n);
-            if this.read_ahead.is_empty() {
-                this.read_ahead = Bytes::new();
-            }
+        if let Some(n) = this.take_read_ahead(buf.initialize_unfilled()) {
+            buf.advance(n);
             return Poll::Ready(Ok(()));
         }
+        let watch = match &mut this.watch {
+            Some(watch) => watch,
+            None => this.watch.insert(this.sock.watch()?),
+        };
         loop {
-            ready!(this.tcp.poll_read_ready(cx))?;
+            ready!(watch.poll_read_ready(cx))?;
             // Into the buffer's uninitialised space: zeroing it first cost a memset per read.
-            match this.tcp.try_read_buf(buf) {
+            match watch.try_read_buf(buf) {
                 Ok(_) => return Poll::Ready(Ok(())),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Poll::Ready(Err(e)),
@@ -80,10 +120,19 @@ impl AsyncWrite for SharedTcp {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let tcp = &self.tcp;
+        let this = self.get_mut();
+        let watch = match &mut this.watch {
+            Some(watch) => watch,
+            None => match this.sock.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    this.watch.insert(this.sock.watch()?)
+                }
+                other => return Poll::Ready(other),
+            },
+        };
         loop {
-            ready!(tcp.poll_write_ready(cx))?;
-            match tcp.try_write(buf) {
+            ready!(watch.poll_write_ready(cx))?;
+            match watch.try_write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 other => return Poll::Ready(other),
             }

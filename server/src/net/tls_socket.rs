@@ -15,33 +15,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
+use super::sock::{NonBlocking, Sock, Watch};
+
 /// The most decrypted bytes one read hands over.
 const READ_CHUNK: usize = 4096;
 
-/// The TCP socket and the rustls connection over it.
+/// The TCP socket (outside the reactor, see [`Sock`]) and the rustls connection over it.
 #[derive(Debug)]
 pub(crate) struct TlsSocket {
-    tcp: TcpStream,
+    sock: Sock,
     conn: Mutex<ServerConnection>,
-}
-
-/// `std::io` over a tokio socket that never blocks: `WouldBlock` when it would.
-struct NonBlocking<'a>(&'a TcpStream);
-
-impl Read for NonBlocking<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.try_read(buf)
-    }
-}
-
-impl Write for NonBlocking<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.try_write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 impl TlsSocket {
@@ -49,23 +32,25 @@ impl TlsSocket {
     /// `Err` gives it back if it is not one.
     pub(crate) fn from_upgraded(
         upgraded: Upgraded,
-    ) -> Result<(Arc<TlsSocket>, bytes::Bytes), Upgraded> {
+    ) -> Result<io::Result<(Arc<TlsSocket>, bytes::Bytes)>, Upgraded> {
         let parts = upgraded.downcast::<TokioIo<TlsStream<TcpStream>>>()?;
         let (tcp, mut conn) = parts.io.into_inner().into_inner();
         // Frames are encrypted whole, whatever their size; what the socket does not take is
         // bounded by the outbox.
         conn.set_buffer_limit(None);
-        Ok((
-            Arc::new(TlsSocket {
-                tcp,
-                conn: Mutex::new(conn),
-            }),
-            super::tcp::own_bytes(parts.read_buf),
-        ))
+        Ok(Sock::new(tcp).map(|sock| {
+            (
+                Arc::new(TlsSocket {
+                    sock,
+                    conn: Mutex::new(conn),
+                }),
+                super::tcp::own_bytes(parts.read_buf),
+            )
+        }))
     }
 
-    pub(crate) fn tcp(&self) -> &TcpStream {
-        &self.tcp
+    pub(crate) fn sock(&self) -> &Sock {
+        &self.sock
     }
 
     fn conn(&self) -> MutexGuard<'_, ServerConnection> {
@@ -90,11 +75,55 @@ impl TlsSocket {
 pub(crate) struct TlsRead {
     socket: Arc<TlsSocket>,
     read_ahead: bytes::Bytes,
+    /// Held while the session waits on the socket.
+    watch: Option<Watch>,
 }
 
 impl TlsRead {
     pub(crate) fn new(socket: Arc<TlsSocket>, read_ahead: bytes::Bytes) -> TlsRead {
-        TlsRead { socket, read_ahead }
+        TlsRead {
+            socket,
+            read_ahead,
+            watch: None,
+        }
+    }
+
+    /// Decrypts into `buf` what has arrived (0: the peer's close_notify, an orderly end);
+    /// `WouldBlock` once the socket has nothing more.
+    fn read_step(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use bytes::Buf;
+        if !self.read_ahead.is_empty() {
+            let n = self.read_ahead.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.read_ahead[..n]);
+            self.read_ahead.advance(n);
+            if self.read_ahead.is_empty() {
+                self.read_ahead = bytes::Bytes::new();
+            }
+            return Ok(n);
+        }
+        let mut conn = self.socket.conn();
+        loop {
+            match conn.reader().read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+            // End of the TCP stream (Ok(0)): the reader answers for it on the next turn (an
+            // orderly close, or an unexpected end without close_notify).
+            conn.read_tls(&mut NonBlocking(&self.socket.sock, self.watch.as_ref()))?;
+            if let Err(e) = conn.process_new_packets() {
+                // rustls queued an alert; try to send it, then give up on the connection.
+                let _ = conn.write_tls(&mut NonBlocking(&self.socket.sock, self.watch.as_ref()));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        }
+    }
+
+    /// Reads what has arrived, without waiting or registering for a wake-up (the tick's read):
+    /// `WouldBlock` if nothing has.
+    pub(crate) fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Nobody waits on this side any more.
+        self.watch = None;
+        self.read_step(buf)
     }
 }
 
@@ -104,46 +133,23 @@ impl AsyncRead for TlsRead {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        use bytes::Buf;
         let this = self.get_mut();
-        if !this.read_ahead.is_empty() {
-            let n = this.read_ahead.len().min(buf.remaining());
-            buf.put_slice(&this.read_ahead[..n]);
-            this.read_ahead.advance(n);
-            if this.read_ahead.is_empty() {
-                this.read_ahead = bytes::Bytes::new();
-            }
-            return Poll::Ready(Ok(()));
-        }
         loop {
-            {
-                let mut conn = this.socket.conn();
-                // rustls reads into initialised memory only; inputs are small, so zero a little.
-                let want = buf.remaining().min(READ_CHUNK);
-                match conn.reader().read(buf.initialize_unfilled_to(want)) {
-                    Ok(n) => {
-                        // 0: the peer's close_notify, an orderly end.
-                        buf.advance(n);
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Poll::Ready(Err(e)),
+            // rustls reads into initialised memory only; inputs are small, so zero a little.
+            let want = buf.remaining().min(READ_CHUNK);
+            match this.read_step(buf.initialize_unfilled_to(want)) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
                 }
-            }
-            ready!(this.socket.tcp.poll_read_ready(cx))?;
-            let mut conn = this.socket.conn();
-            match conn.read_tls(&mut NonBlocking(&this.socket.tcp)) {
-                // End of the TCP stream: the reader answers for it on the next turn (an
-                // orderly close, or an unexpected end without close_notify).
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
-            if let Err(e) = conn.process_new_packets() {
-                // rustls queued an alert; try to send it, then give up on the connection.
-                let _ = conn.write_tls(&mut NonBlocking(&this.socket.tcp));
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e)));
-            }
+            let watch = match &mut this.watch {
+                Some(watch) => watch,
+                None => this.watch.insert(this.socket.sock.watch()?),
+            };
+            ready!(watch.poll_read_ready(cx))?;
         }
     }
 }
@@ -153,11 +159,15 @@ impl AsyncRead for TlsRead {
 #[derive(Debug)]
 pub(crate) struct TlsWrite {
     socket: Arc<TlsSocket>,
+    watch: Option<Watch>,
 }
 
 impl TlsWrite {
     pub(crate) fn new(socket: Arc<TlsSocket>) -> TlsWrite {
-        TlsWrite { socket }
+        TlsWrite {
+            socket,
+            watch: None,
+        }
     }
 }
 
@@ -172,19 +182,24 @@ impl AsyncWrite for TlsWrite {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
         loop {
             {
-                let mut conn = self.socket.conn();
+                let mut conn = this.socket.conn();
                 if !conn.wants_write() {
                     return Poll::Ready(Ok(()));
                 }
-                match conn.write_tls(&mut NonBlocking(&self.socket.tcp)) {
+                match conn.write_tls(&mut NonBlocking(&this.socket.sock, this.watch.as_ref())) {
                     Ok(_) => continue,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return Poll::Ready(Err(e)),
                 }
             }
-            ready!(self.socket.tcp.poll_write_ready(cx))?;
+            let watch = match &mut this.watch {
+                Some(watch) => watch,
+                None => this.watch.insert(this.socket.sock.watch()?),
+            };
+            ready!(watch.poll_write_ready(cx))?;
         }
     }
 

@@ -18,13 +18,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use fastwebsockets::OpCode;
 use shared::Tick;
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::frame::{History, TickFrame};
 use super::wire::{close_payload, push_frame, snapshot_message};
 use crate::metrics::Metrics;
-use crate::net::TlsSocket;
+use crate::net::{Sock, TlsSocket, Watch};
 
 pub use acks::{AckState, Acks};
 
@@ -52,17 +51,17 @@ pub enum Control {
 /// The socket an outbox writes into.
 #[derive(Debug, Clone)]
 pub(crate) enum DirectSocket {
-    Plain(Arc<TcpStream>),
+    Plain(Arc<Sock>),
     /// TLS over TCP: frames are encrypted into a buffer under the connection's lock, then
     /// written like plain bytes.
     Tls(Arc<TlsSocket>),
 }
 
 impl DirectSocket {
-    fn tcp(&self) -> &TcpStream {
+    fn sock(&self) -> &Sock {
         match self {
-            DirectSocket::Plain(tcp) => tcp,
-            DirectSocket::Tls(tls) => tls.tcp(),
+            DirectSocket::Plain(sock) => sock,
+            DirectSocket::Tls(tls) => tls.sock(),
         }
     }
 }
@@ -251,7 +250,7 @@ impl Outbox {
             }
         };
         let written = if s.unsent.is_empty() {
-            match self.socket.tcp().try_write(bytes) {
+            match self.socket.sock().try_write(bytes) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
                 Err(e) => {
@@ -275,7 +274,9 @@ impl Outbox {
     /// returns once the close frame is out (or the socket failed, or would not take the close
     /// frame within `stall`). Cancel-safe: everything lives in the outbox.
     pub async fn pump(&self, stall: Duration) -> PumpEnd {
-        let tcp = self.socket.tcp();
+        let sock = self.socket.sock();
+        // Registered with the reactor only while something is unsent.
+        let mut watch: Option<Watch> = None;
         loop {
             let notified = self.wake.notified();
             let (unsent, closing) = {
@@ -286,21 +287,32 @@ impl Outbox {
                 (!s.unsent.is_empty(), s.closing)
             };
             if !unsent {
+                watch = None;
                 if closing {
                     return PumpEnd::Closed;
                 }
                 notified.await;
                 continue;
             }
+            let watching = match &mut watch {
+                Some(watching) => watching,
+                None => match sock.watch() {
+                    Ok(new) => watch.insert(new),
+                    Err(_) => {
+                        self.state().broken = true;
+                        return PumpEnd::Broken;
+                    }
+                },
+            };
             // A client that stopped reading is dropped by the tick (too far behind): a close
             // asked for meanwhile wakes this, and waiting on it is bounded.
             let ready = if closing {
-                tokio::time::timeout(stall, tcp.writable())
+                tokio::time::timeout(stall, watching.writable())
                     .await
                     .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
             } else {
                 tokio::select! {
-                    ready = tcp.writable() => ready,
+                    ready = watching.writable() => ready,
                     _ = notified => continue,
                 }
             };
@@ -309,7 +321,8 @@ impl Outbox {
                 return PumpEnd::Broken;
             }
             let mut s = self.state();
-            match tcp.try_write(&s.unsent) {
+            // Through the watch, so a socket still full clears its readiness.
+            match watching.try_write(&s.unsent) {
                 Ok(n) => {
                     s.unsent.drain(..n);
                 }
@@ -365,7 +378,9 @@ mod tests {
             .set_send_buffer_size(16 * 1024)
             .expect("send buffer");
         (
-            Outbox::new(DirectSocket::Plain(Arc::new(server))),
+            Outbox::new(DirectSocket::Plain(Arc::new(
+                Sock::new(server).expect("out of the reactor"),
+            ))),
             client.expect("connect"),
         )
     }
