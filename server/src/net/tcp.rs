@@ -23,7 +23,7 @@ use super::sock::{Sock, Watch};
 #[derive(Debug)]
 pub(crate) struct SharedTcp {
     sock: Arc<Sock>,
-    read_ahead: Bytes,
+    read_ahead: ReadAhead,
     /// Held while this side waits on the socket.
     watch: Option<Watch>,
 }
@@ -38,11 +38,30 @@ impl Clone for SharedTcp {
     }
 }
 
-/// `bytes` in an allocation of their own. What hyper read past a request is a view into its
-/// connection's read buffer (8 KiB or more), which would otherwise live as long as the socket,
-/// even when the view is empty.
-pub(crate) fn own_bytes(bytes: Bytes) -> Bytes {
-    Bytes::copy_from_slice(&bytes)
+/// What hyper read past the upgrade request, handed over before anything from the socket. Kept
+/// in an allocation of its own: hyper's view into its connection's read buffer (8 KiB or more)
+/// would otherwise keep that buffer alive as long as the socket, even once empty.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadAhead(Bytes);
+
+impl ReadAhead {
+    pub(crate) fn new(from_hyper: &Bytes) -> ReadAhead {
+        ReadAhead(Bytes::copy_from_slice(from_hyper))
+    }
+
+    /// Copies the next of it into `buf`; `None` once it is all gone.
+    pub(crate) fn take(&mut self, buf: &mut [u8]) -> Option<usize> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let n = self.0.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0.advance(n);
+        if self.0.is_empty() {
+            self.0 = Bytes::new();
+        }
+        Some(n)
+    }
 }
 
 impl SharedTcp {
@@ -52,7 +71,7 @@ impl SharedTcp {
         let parts = upgraded.downcast::<TokioIo<TcpStream>>()?;
         Ok(Sock::new(parts.io.into_inner()).map(|sock| SharedTcp {
             sock: Arc::new(sock),
-            read_ahead: own_bytes(parts.read_buf),
+            read_ahead: ReadAhead::new(&parts.read_buf),
             watch: None,
         }))
     }
@@ -61,24 +80,10 @@ impl SharedTcp {
         self.sock.clone()
     }
 
-    /// Hands over what hyper read past the upgrade request; `None` once it is all gone.
-    fn take_read_ahead(&mut self, buf: &mut [u8]) -> Option<usize> {
-        if self.read_ahead.is_empty() {
-            return None;
-        }
-        let n = self.read_ahead.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.read_ahead[..n]);
-        self.read_ahead.advance(n);
-        if self.read_ahead.is_empty() {
-            self.read_ahead = Bytes::new();
-        }
-        Some(n)
-    }
-
     /// Reads what has arrived, without waiting or registering for a wake-up (the tick's read):
     /// `WouldBlock` if nothing has.
     pub(crate) fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(n) = self.take_read_ahead(buf) {
+        if let Some(n) = self.read_ahead.take(buf) {
             return Ok(n);
         }
         // Nobody waits on this side any more.
@@ -94,7 +99,7 @@ impl AsyncRead for SharedTcp {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if let Some(n) = this.take_read_ahead(buf.initialize_unfilled()) {
+        if let Some(n) = this.read_ahead.take(buf.initialize_unfilled()) {
             buf.advance(n);
             return Poll::Ready(Ok(()));
         }

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use super::sock::{NonBlocking, Sock, Watch};
+use super::tcp::ReadAhead;
 
 /// The most decrypted bytes one read hands over.
 const READ_CHUNK: usize = 4096;
@@ -32,7 +33,7 @@ impl TlsSocket {
     /// `Err` gives it back if it is not one.
     pub(crate) fn from_upgraded(
         upgraded: Upgraded,
-    ) -> Result<io::Result<(Arc<TlsSocket>, bytes::Bytes)>, Upgraded> {
+    ) -> Result<io::Result<(Arc<TlsSocket>, ReadAhead)>, Upgraded> {
         let parts = upgraded.downcast::<TokioIo<TlsStream<TcpStream>>>()?;
         let (tcp, mut conn) = parts.io.into_inner().into_inner();
         // Frames are encrypted whole, whatever their size; what the socket does not take is
@@ -44,7 +45,7 @@ impl TlsSocket {
                     sock,
                     conn: Mutex::new(conn),
                 }),
-                super::tcp::own_bytes(parts.read_buf),
+                ReadAhead::new(&parts.read_buf),
             )
         }))
     }
@@ -74,13 +75,13 @@ impl TlsSocket {
 #[derive(Debug)]
 pub(crate) struct TlsRead {
     socket: Arc<TlsSocket>,
-    read_ahead: bytes::Bytes,
+    read_ahead: ReadAhead,
     /// Held while the session waits on the socket.
     watch: Option<Watch>,
 }
 
 impl TlsRead {
-    pub(crate) fn new(socket: Arc<TlsSocket>, read_ahead: bytes::Bytes) -> TlsRead {
+    pub(crate) fn new(socket: Arc<TlsSocket>, read_ahead: ReadAhead) -> TlsRead {
         TlsRead {
             socket,
             read_ahead,
@@ -91,14 +92,7 @@ impl TlsRead {
     /// Decrypts into `buf` what has arrived (0: the peer's close_notify, an orderly end);
     /// `WouldBlock` once the socket has nothing more.
     fn read_step(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use bytes::Buf;
-        if !self.read_ahead.is_empty() {
-            let n = self.read_ahead.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.read_ahead[..n]);
-            self.read_ahead.advance(n);
-            if self.read_ahead.is_empty() {
-                self.read_ahead = bytes::Bytes::new();
-            }
+        if let Some(n) = self.read_ahead.take(buf) {
             return Ok(n);
         }
         let mut conn = self.socket.conn();
