@@ -149,6 +149,41 @@ pub struct Limits {
     /// Seconds a client has to send a request's headers (and to finish the TLS handshake)
     /// before the connection is dropped.
     pub header_timeout_s: f32,
+    /// The nice value the tick threads ask for. The tick does each client's sending itself, so
+    /// on a busy host (a login storm, co-located processes) a tick thread waiting for a core is
+    /// a late tick for every match on it; below 0 it is served before other work. Raising
+    /// priority needs `CAP_SYS_NICE` (root has it); without, the server warns and runs at 0.
+    pub tick_thread_nice: Nice,
+}
+
+/// A nice value, -20 (most favoured) to 19.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub struct Nice(i8);
+
+impl Nice {
+    pub const fn new(value: i8) -> Option<Nice> {
+        if value >= -20 && value <= 19 {
+            Some(Nice(value))
+        } else {
+            None
+        }
+    }
+
+    pub fn get(self) -> i32 {
+        i32::from(self.0)
+    }
+}
+
+impl TryFrom<i64> for Nice {
+    type Error = String;
+
+    fn try_from(value: i64) -> Result<Nice, String> {
+        i8::try_from(value)
+            .ok()
+            .and_then(Nice::new)
+            .ok_or_else(|| format!("a nice value is -20 to 19, not {value}"))
+    }
 }
 
 impl Default for Limits {
@@ -172,6 +207,7 @@ impl Default for Limits {
             guest_logins_per_address_per_minute: 1200,
             max_connections_per_address: 256,
             header_timeout_s: 10.0,
+            tick_thread_nice: Nice(-5),
         }
     }
 }
@@ -416,6 +452,23 @@ mod tests {
             err.contains("tickwire.toml") && err.contains("lisen"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_tick_thread_nice_outside_minus_20_to_19_is_an_error() {
+        let (_dir, path) = write_config("[limits]\ntick_thread_nice = 3\n");
+        let cli = Cli::parse_from(["server", "--config", path.to_str().unwrap()]);
+        let config = Config::resolve(cli).expect("in range");
+        assert_eq!(config.limits.tick_thread_nice.get(), 3);
+        for bad in ["-21", "20", "300"] {
+            let (_dir, path) = write_config(&format!("[limits]\ntick_thread_nice = {bad}\n"));
+            let cli = Cli::parse_from(["server", "--config", path.to_str().unwrap()]);
+            let err = Config::resolve(cli).unwrap_err().to_string();
+            assert!(
+                err.contains("tickwire.toml") && err.contains("-20 to 19") && err.contains(bad),
+                "{bad}: {err}"
+            );
+        }
     }
 
     const GAMES: &[(&str, &[&str])] = &[

@@ -17,7 +17,7 @@ use super::inlet::Inlet;
 use super::outbox::Outbox;
 use super::settings::MatchSettings;
 use crate::clock::Clock;
-use crate::config::Limits;
+use crate::config::{Limits, Nice};
 use crate::game::Games;
 use crate::leaderboards::Leaderboards;
 use crate::metrics::Metrics;
@@ -168,11 +168,11 @@ struct TickThreads {
 }
 
 impl TickThreads {
-    fn start() -> TickThreads {
+    fn start(nice: Nice) -> TickThreads {
         let count = std::thread::available_parallelism().map_or(1, |n| n.get());
         TickThreads {
-            first: TickThread::start(),
-            others: (1..count).map(|_| TickThread::start()).collect(),
+            first: TickThread::start(nice),
+            others: (1..count).map(|_| TickThread::start(nice)).collect(),
         }
     }
 
@@ -217,13 +217,14 @@ struct TickThread {
 }
 
 impl TickThread {
-    fn start() -> TickThread {
+    fn start(nice: Nice) -> TickThread {
         let stop = CancellationToken::new();
         let (tx, rx) = std::sync::mpsc::channel();
         let until = stop.clone();
         let spawned = std::thread::Builder::new()
             .name("tickwire-ticks".into())
             .spawn(move || {
+                set_nice(nice);
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_time()
                     .build();
@@ -252,6 +253,19 @@ impl TickThread {
     }
 }
 
+/// Gives the calling thread (alone: on Linux a thread id names one thread) the nice value `nice`.
+fn set_nice(nice: Nice) {
+    let tid = rustix::thread::gettid();
+    match rustix::process::setpriority_process(Some(tid), nice.get()) {
+        Ok(()) => tracing::debug!(nice = nice.get(), "tick thread priority set"),
+        Err(e) => tracing::warn!(
+            nice = nice.get(),
+            error = %e,
+            "cannot set the tick thread's priority (needs CAP_SYS_NICE to raise it); it runs at the default"
+        ),
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         self.ticks.stop();
@@ -277,7 +291,7 @@ impl Registry {
             leaderboards,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
-            ticks: TickThreads::start(),
+            ticks: TickThreads::start(limits.tick_thread_nice),
         }))
     }
 
@@ -384,5 +398,33 @@ impl Registry {
         self.0.shutdown.cancel();
         self.0.tracker.close();
         self.0.tracker.wait().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_nice() -> (Option<String>, i32) {
+        let nice = rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+            .expect("getpriority of this thread");
+        (std::thread::current().name().map(str::to_string), nice)
+    }
+
+    #[tokio::test]
+    async fn tick_threads_run_at_their_configured_nice_and_nothing_else_does() {
+        // Lowering priority needs no privilege, so this holds as any user.
+        let nice = Nice::new(4).expect("in range");
+        let thread = TickThread::start(nice);
+        let (name, on_tick) = thread
+            .handle
+            .spawn(async { own_nice() })
+            .await
+            .expect("runs on the tick thread");
+        thread.stop.cancel();
+        assert_eq!(name.as_deref(), Some("tickwire-ticks"), "its own thread");
+        assert_eq!(on_tick, 4, "the tick thread's nice");
+        let (_, here) = own_nice();
+        assert_ne!(here, 4, "the thread that started it is untouched");
     }
 }
