@@ -389,8 +389,7 @@ impl Bot {
             let fleet = self.fleet.clone();
             let stop = fleet.stop.clone();
             let options = self.connect_options();
-            let mut replica =
-                Replica::with_history(self.fleet.game, self.fleet.history_ticks(self.affected));
+            let mut replica = Replica::with_history(self.fleet.game, self.fleet.history_ticks());
             // The bot's acknowledgements only go forward, so the replica may forget what the
             // server will never delta against again.
             replica.set_pruning(true);
@@ -454,10 +453,7 @@ impl Bot {
         let mut play = Play::new(&welcome, url, leave_at);
         play.last_cmd = self.behaviour.idle();
         play.next_wave = self.next_wave();
-        session.set_history(
-            self.fleet
-                .history_ticks_at(welcome.tick_rate, self.affected),
-        );
+        session.set_history(crate::fleet::history_ticks_at(welcome.tick_rate));
         self.rec.connected(1);
         for _ in 0..MAX_CONNECTIONS_PER_SEAT {
             let outcome = self.drive(&mut session, &mut play).await;

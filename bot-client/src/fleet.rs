@@ -134,7 +134,7 @@ pub async fn run_with(args: Args, options: RunOptions) -> Result<Report, RunErro
         first_connected_s: fleet.connect_offset(&fleet.first_connect_us),
         last_connected_s: fleet.connect_offset(&fleet.last_connect_us),
         peak_rss_bytes: peak_rss_bytes(),
-        replica_history_ticks: fleet.history_ticks(false) as u64,
+        replica_history_ticks: fleet.history_ticks() as u64,
         timeline,
     };
     Ok(Report::build(facts, &stats.totals()))
@@ -201,25 +201,12 @@ impl Fleet {
     }
 
     /// Worlds a replica keeps, at the tick rate last seen (30 before any `Welcome`).
-    pub(crate) fn history_ticks(&self, affected: bool) -> usize {
+    pub(crate) fn history_ticks(&self) -> usize {
         let rate = match self.tick_rate.load(Ordering::Relaxed) {
             0 => ASSUMED_TICK_RATE,
             rate => rate,
         };
-        self.history_ticks_at(rate, affected)
-    }
-
-    /// Worlds a replica keeps at `tick_rate`: the server deltas against the newest tick it has
-    /// heard acknowledged, which is about a round trip old, so one second plus the link's
-    /// delay both ways covers it with room for a busy machine. A slow reader also needs its
-    /// pause: it acknowledges its backlog, and the server's deltas against it arrive after the
-    /// bot has caught up.
-    pub(crate) fn history_ticks_at(&self, tick_rate: u16, affected: bool) -> usize {
-        let mut span = Duration::from_secs(1) + self.link.max_delay() * 2;
-        if affected && self.plan.scenario == crate::args::Scenario::SlowReaders {
-            span += self.plan.pause + Duration::from_secs(2);
-        }
-        (span.as_secs_f64() * f64::from(tick_rate.max(1))).ceil() as usize + 4
+        history_ticks_at(rate)
     }
 
     /// Seconds from the start to a noted first connect; `None` if no bot ever connected.
@@ -229,6 +216,14 @@ impl Fleet {
         }
         Some(at.load(Ordering::Relaxed) as f64 / 1e6)
     }
+}
+
+/// Worlds a replica keeps at `tick_rate`: the server's whole baseline span. A bot that falls
+/// behind (a busy machine, a slow reader's pause) acknowledges its backlog late, and until the
+/// server hears it every delta comes against the last acknowledgement it had; pruning keeps
+/// steady play at two or three worlds whatever this bound is.
+pub(crate) fn history_ticks_at(tick_rate: u16) -> usize {
+    shared::replica::baseline_span_ticks(tick_rate) + 4
 }
 
 /// Waits for every bot to leave, abandoning those still running after [`SHUTDOWN_GRACE`].

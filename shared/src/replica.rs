@@ -16,6 +16,18 @@ use crate::{DeltaError, GameProtocol, Snapshot, Tick, World};
 /// acknowledged, which is a round trip old at most, so this is generous.
 pub const DEFAULT_HISTORY: usize = 128;
 
+/// Seconds of worlds the server keeps as baselines: it deltas against a world (and predicts
+/// from one) at most this far behind the tick it sends, and answers an older acknowledgement
+/// with a keyframe. A replica holding the newest `tick_rate × BASELINE_SPAN_S` worlds it applied
+/// therefore never misses a baseline, however far behind the client reads: a backlogged client
+/// receives a run of deltas against one old acknowledgement, and a shorter history loses it.
+pub const BASELINE_SPAN_S: u16 = 2;
+
+/// The history (in worlds) that covers [`BASELINE_SPAN_S`] at `tick_rate`.
+pub fn baseline_span_ticks(tick_rate: u16) -> usize {
+    usize::from(tick_rate.max(1)) * usize::from(BASELINE_SPAN_S)
+}
+
 /// The outcome of applying one snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
@@ -586,6 +598,36 @@ mod tests {
                 baseline: Tick(6)
             }),
             "a dropped baseline is missing"
+        );
+    }
+
+    #[test]
+    fn a_baseline_span_of_history_survives_a_backlog_against_one_acknowledgement() {
+        // A client that fell behind acknowledged tick 1 and then read nothing; the server sent
+        // two seconds of deltas against tick 1 before it heard a newer ack.
+        let span = baseline_span_ticks(30) as u32;
+        let world = sample::world(5, 0);
+        let mut replica = Replica::with_history(ARENA, baseline_span_ticks(30));
+        replica.set_pruning(true);
+        replica
+            .apply(&snapshot(1, 0, &empty(), &world, false))
+            .expect("keyframe");
+        for t in 2..=span {
+            replica
+                .apply(&snapshot(t, 1, &world, &world, false))
+                .unwrap_or_else(|e| panic!("tick {t} against tick 1: {e}"));
+        }
+        let mut short = Replica::with_history(ARENA, baseline_span_ticks(30) / 2);
+        short.set_pruning(true);
+        short
+            .apply(&snapshot(1, 0, &empty(), &world, false))
+            .expect("keyframe");
+        let missing = (2..=span)
+            .map(|t| short.apply(&snapshot(t, 1, &world, &world, false)))
+            .find(Result::is_err);
+        assert!(
+            matches!(missing, Some(Err(ReplicaError::MissingBaseline { .. }))),
+            "half the span loses the baseline: {missing:?}"
         );
     }
 

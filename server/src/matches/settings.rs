@@ -28,8 +28,8 @@ impl MatchSettings {
             max_ticks_behind: limits.max_ticks_behind,
             reconnect_grace: Duration::from_secs_f32(limits.reconnect_grace_s),
             checksum_interval: 10,
-            // Two seconds of baselines: an ack older than that gets a keyframe.
-            history_ticks: usize::from(tick_rate) * 2,
+            // An ack older than the span gets a keyframe; clients size their history by it.
+            history_ticks: shared::replica::baseline_span_ticks(tick_rate),
         }
     }
 }
