@@ -207,7 +207,7 @@ impl Default for Limits {
             guest_logins_per_address_per_minute: 1200,
             max_connections_per_address: 256,
             header_timeout_s: 10.0,
-            tick_thread_nice: Nice(-5),
+            tick_thread_nice: Nice(-10),
         }
     }
 }
