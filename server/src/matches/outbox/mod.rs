@@ -75,6 +75,9 @@ struct State {
     /// Bytes the socket would not take yet, oldest first; the pump writes them when the socket
     /// is writable.
     unsent: Vec<u8>,
+    /// The pump is writing bytes it took out of `unsent`, without the lock: until it puts back
+    /// what the socket did not take, anything else written goes into `unsent` after them.
+    in_flight: bool,
     /// A write failed; the connection is over.
     broken: bool,
     /// Over TLS: the buffer frames are encrypted into, kept between writes.
@@ -167,8 +170,9 @@ impl Outbox {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A std mutex, never held across an await: the longest hold is one frame's encoding
-        // and one non-blocking write.
+        // A std mutex, never held across an await: the longest hold is the tick's (one frame's
+        // encoding and one non-blocking write). The pump writes without it: its thread has a
+        // lower priority than the tick's, and preempted inside a write it would stall the tick.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -184,7 +188,7 @@ impl Outbox {
         if s.closing || s.broken {
             return Offer::Closed;
         }
-        if !s.unsent.is_empty() {
+        if !s.unsent.is_empty() || s.in_flight {
             s.behind += 1;
             return Offer::Skipped { behind: s.behind };
         }
@@ -249,7 +253,7 @@ impl Outbox {
                 &sealed
             }
         };
-        let written = if s.unsent.is_empty() {
+        let written = if s.unsent.is_empty() && !s.in_flight {
             match self.socket.sock().try_write(bytes) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
@@ -320,11 +324,18 @@ impl Outbox {
                 self.state().broken = true;
                 return PumpEnd::Broken;
             }
-            let mut s = self.state();
+            let mut taken = {
+                let mut s = self.state();
+                s.in_flight = true;
+                std::mem::take(&mut s.unsent)
+            };
             // Through the watch, so a socket still full clears its readiness.
-            match watching.try_write(&s.unsent) {
+            let written = watching.try_write(&taken);
+            let mut s = self.state();
+            s.in_flight = false;
+            match written {
                 Ok(n) => {
-                    s.unsent.drain(..n);
+                    taken.drain(..n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => {
@@ -332,6 +343,9 @@ impl Outbox {
                     return PumpEnd::Broken;
                 }
             }
+            // What was written meanwhile (controls, the close) goes after what was taken.
+            taken.extend_from_slice(&s.unsent);
+            s.unsent = taken;
         }
     }
 }
@@ -459,6 +473,40 @@ mod tests {
         assert_eq!(frames[3].0, 0x8, "then the close");
         assert_eq!(&frames[3].1[..2], &4011u16.to_be_bytes());
         assert_eq!(outbox.pump(Duration::from_secs(5)).await, PumpEnd::Closed);
+    }
+
+    #[tokio::test]
+    async fn while_the_pump_writes_unlocked_the_tick_skips_and_controls_queue_behind_it() {
+        let (outbox, mut client) = pair().await;
+        let (history, metrics) = (History::new(8), Metrics::new());
+        // The moment inside the pump's write: its bytes are out of `unsent`, the lock is free.
+        outbox.state().in_flight = true;
+        assert_eq!(
+            offer(&outbox, 1, &history, &metrics),
+            Offer::Skipped { behind: 1 },
+            "no snapshot jumps ahead of the pump's bytes"
+        );
+        assert!(outbox.push_control(Control::Message(Bytes::from_static(b"kick"))));
+        assert!(
+            !outbox.state().unsent.is_empty(),
+            "the control waits behind the pump's bytes instead of going straight out"
+        );
+        outbox.state().in_flight = false;
+        let pump = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.pump(Duration::from_secs(5)).await })
+        };
+        let frames = tokio::time::timeout(Duration::from_secs(30), read_frames(&mut client, 1))
+            .await
+            .expect("the pump writes the queued control");
+        assert_eq!(frames, [(0x2, b"kick".to_vec())]);
+        assert_eq!(offer(&outbox, 2, &history, &metrics), Offer::Written);
+        outbox.close(1000, "done");
+        let end = tokio::time::timeout(Duration::from_secs(30), pump)
+            .await
+            .expect("the pump ends after the close")
+            .expect("the pump task");
+        assert_eq!(end, PumpEnd::Closed);
     }
 
     #[tokio::test]
