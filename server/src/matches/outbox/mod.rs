@@ -32,6 +32,9 @@ pub use acks::{AckState, Acks};
 /// about a keyframe plus the controls behind it.
 const UNSENT_BOUND: usize = 256 * 1024;
 
+/// The most of an emptied unsent buffer an outbox keeps allocated.
+const UNSENT_KEPT: usize = 4 * 1024;
+
 /// A snapshot for one client: the tick's shared frame and what the client's inputs reached.
 #[derive(Debug, Clone)]
 pub struct PendingSnapshot {
@@ -345,6 +348,11 @@ impl Outbox {
             }
             // What was written meanwhile (controls, the close) goes after what was taken.
             taken.extend_from_slice(&s.unsent);
+            if taken.is_empty() && taken.capacity() > UNSENT_KEPT {
+                // Drained after a backlog: give the memory back rather than hold a burst's
+                // worth per connection for its life.
+                taken = Vec::new();
+            }
             s.unsent = taken;
         }
     }
@@ -542,6 +550,10 @@ mod tests {
         assert_eq!(frames.len(), pushed, "every control, whole");
         assert!(frames.iter().all(|(op, p)| *op == 0x2 && p[..] == big[..]));
         assert!(outbox.state().unsent.is_empty(), "nothing left unsent");
+        assert!(
+            outbox.state().unsent.capacity() <= UNSENT_KEPT,
+            "the backlog's memory is given back"
+        );
         assert_eq!(
             offer(&outbox, 3, &history, &metrics),
             Offer::Written,
