@@ -286,6 +286,7 @@ impl Driver {
                 Offer::Closed => drop_link(seat, now),
             }
         }
+        frame.release_bodies();
         // A seat waiting to be resumed is not counted: a resume from a forgotten tick gets a
         // keyframe, as one from beyond the capacity always did.
         self.history.forget_before(oldest_needed);

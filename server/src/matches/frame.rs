@@ -15,7 +15,8 @@ use crate::metrics::Metrics;
 pub type EventLog = Arc<[(Tick, Arc<[Event]>)]>;
 
 /// What one tick produced. Immutable once published, except for the cache of encoded bodies,
-/// which fills as clients ask for deltas against different baselines.
+/// which fills as the tick's clients ask for deltas against different baselines and is
+/// released when the tick is done with them.
 #[derive(Debug)]
 pub struct TickFrame {
     pub tick: Tick,
@@ -107,6 +108,15 @@ impl TickFrame {
         body
     }
 
+    /// Drops the encoded bodies. Only the tick that published a frame sends it, so once its
+    /// clients are served the bodies are dead weight for the frame's life as a baseline, and
+    /// under a backlog (clients on many baselines, large deltas) they were most of a match's
+    /// memory.
+    pub fn release_bodies(&self) {
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        *bodies = Vec::new();
+    }
+
     /// The events after tick `after`, up to this frame's, each stamped with how many ticks before
     /// this frame it happened.
     fn events_after(&self, after: Tick) -> Vec<TimedEvent> {
@@ -121,6 +131,11 @@ impl TickFrame {
                 })
             })
             .collect()
+    }
+
+    #[cfg(test)]
+    fn cached_count(&self) -> usize {
+        self.bodies.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     fn cached(&self, key: BodyKey) -> Option<Bytes> {
@@ -196,6 +211,21 @@ mod tests {
             Vec::new().into(),
             tick.is_multiple_of(2),
         ))
+    }
+
+    #[test]
+    fn bodies_are_shared_within_the_tick_and_released_after_it() {
+        let metrics = Metrics::new();
+        let (base, now) = (frame(1, 1), frame(2, 2));
+        let first = now.body(Some(&base), None, &metrics);
+        let again = now.body(Some(&base), None, &metrics);
+        assert_eq!(first.as_ptr(), again.as_ptr(), "one encoding, shared");
+        assert_eq!(metrics.bodies_encoded.get(), 1);
+        now.release_bodies();
+        assert_eq!(now.cached_count(), 0, "nothing kept once released");
+        let later = now.body(Some(&base), None, &metrics);
+        assert_eq!(later, first, "encoded again, identically, if ever asked");
+        assert_eq!(metrics.bodies_encoded.get(), 2);
     }
 
     #[test]
