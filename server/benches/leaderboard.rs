@@ -53,6 +53,8 @@ async fn run(
         allowed_origins: Vec::new(),
         trusted_proxies: Vec::new(),
         diagnostics: false,
+        agones: false,
+        cluster: Default::default(),
         admin_key: None,
         signing_key: None,
         limits: Limits::default(),

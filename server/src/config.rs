@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
+pub use crate::cluster::ClusterSettings;
+
 /// What this process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +74,14 @@ pub struct Cli {
     /// conformance testing) [default: off]
     #[arg(long, env = "TICKWIRE_DIAGNOSTICS", num_args = 0..=1, default_missing_value = "true")]
     pub diagnostics: Option<bool>,
+    /// The region this game node registers in; the lobby can place matches by region
+    /// [default: default]
+    #[arg(long, env = "TICKWIRE_REGION")]
+    pub region: Option<String>,
+    /// Run under Agones: report Ready, Health, Allocated and Shutdown to the Agones SDK sidecar
+    /// (and take the public address from it when --public-url is not given) [default: off]
+    #[arg(long, env = "TICKWIRE_AGONES", num_args = 0..=1, default_missing_value = "true")]
+    pub agones: Option<bool>,
 }
 
 /// The optional TOML file: the same settings as the flags, plus the tunables that have no flag.
@@ -90,12 +100,16 @@ pub struct FileConfig {
     pub allowed_origins: Option<Vec<String>>,
     pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
     pub diagnostics: Option<bool>,
+    pub agones: Option<bool>,
     /// The admin API key; made in `<data-dir>/admin.key` when not given.
     pub admin_key: Option<String>,
     /// The token signing key; made in `<data-dir>/signing.key` when not given.
     pub signing_key: Option<String>,
     #[serde(default)]
     pub limits: Limits,
+    /// Running as one node of several (`region` also has a flag).
+    #[serde(default)]
+    pub cluster: ClusterSettings,
     /// The leaderboards; the defaults (score, score_weekly, kills, best_match for arena;
     /// cycles_score, cycles_cuts for cycles) when absent. Check them with [`validate_boards`].
     #[serde(default)]
@@ -228,6 +242,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Whether `/v1/diagnostics/*` is served.
     pub diagnostics: bool,
+    /// Whether to report to the Agones SDK sidecar.
+    pub agones: bool,
+    pub cluster: ClusterSettings,
     pub admin_key: Option<String>,
     pub signing_key: Option<String>,
     pub limits: Limits,
@@ -261,6 +278,9 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("tls_cert and tls_key must be given together")]
     HalfTls,
+    /// A setting out of its range, e.g. `tickwire.toml: cluster.event_poll_s: must be above 0`.
+    #[error("{file}: {message}")]
+    Setting { file: String, message: String },
     /// A leaderboard that cannot receive results: e.g.
     /// `tickwire.toml: leaderboards[1].metric: game "cycles" has no stat "kills" (...)`.
     #[error("{file}: leaderboards[{index}].{field}: {message}")]
@@ -336,6 +356,17 @@ impl Config {
                 _ => return Err(ConfigError::HalfTls),
             }
         };
+        let cluster = ClusterSettings {
+            region: cli.region.unwrap_or(file.cluster.region),
+            ..file.cluster
+        };
+        cluster.check().map_err(|message| ConfigError::Setting {
+            file: cli.config.as_ref().map_or_else(
+                || "the command line".to_string(),
+                |p| p.display().to_string(),
+            ),
+            message,
+        })?;
         Ok(Config {
             listen: cli
                 .listen
@@ -366,6 +397,8 @@ impl Config {
                 .or(file.trusted_proxies)
                 .unwrap_or_default(),
             diagnostics: cli.diagnostics.or(file.diagnostics).unwrap_or(false),
+            agones: cli.agones.or(file.agones).unwrap_or(false),
+            cluster,
             admin_key: file.admin_key,
             signing_key: file.signing_key,
             limits: file.limits,

@@ -1,6 +1,6 @@
 use clap::Parser;
 use server::Server;
-use server::config::{Cli, Config};
+use server::config::{Cli, Config, Role};
 use tracing_subscriber::EnvFilter;
 
 // With glibc's malloc the 10-minute soak's RSS stepped up at every match turnover (+11 % after
@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::resolve(Cli::parse())?;
     let tls = config.tls.clone();
+    let role = config.role;
     let server = Server::start(config).await?;
     let (http, ws) = server::serve::urls(server.addr, &tls);
     println!("Tickwire listening");
@@ -27,6 +28,15 @@ async fn main() -> anyhow::Result<()> {
     println!("  {}", server::serve::describe_admin_key(&server));
 
     shutdown_signal().await;
+    // A game node lets its matches finish first; players elsewhere never notice it leaving.
+    // A single `all` node has nowhere to send players, so it ends its matches at once.
+    if role == Role::Game {
+        tracing::info!("draining: running matches finish first (a second signal stops at once)");
+        tokio::select! {
+            _ = server.drain() => {}
+            _ = shutdown_signal() => tracing::warn!("stopping without waiting for the matches"),
+        }
+    }
     tracing::info!("shutting down");
     server.shutdown();
     server.wait().await;

@@ -20,10 +20,11 @@ use crate::api::{self, AppState, AuthLimiter, Shared};
 use crate::assets::AssetsError;
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::clock::Clock;
-use crate::config::{Config, TlsMode};
+use crate::cluster::{Node, NodeParts};
+use crate::config::{Config, Role, TlsMode};
 use crate::edge::{ConnSlot, Edge};
 use crate::leaderboards::Leaderboards;
-use crate::matches::Registry;
+use crate::matches::{Registry, RegistryParts};
 use crate::metrics::Metrics;
 use crate::net::{Realtime, RealtimeParts};
 use crate::store::{Store, StoreError};
@@ -109,6 +110,14 @@ impl Server {
         })
     }
 
+    /// Lets a game node's running matches finish before it stops, taking no new ones (up to
+    /// `cluster.drain_timeout_s`); answers whether they all finished. Connections are still
+    /// served meanwhile (players reconnecting to their running match). Then call
+    /// [`Server::shutdown`].
+    pub async fn drain(&self) -> bool {
+        self.state.node.drain().await
+    }
+
     /// Asks the server to stop: no new connections, in-flight requests finish.
     pub fn shutdown(&self) {
         self.shutdown.cancel();
@@ -126,6 +135,7 @@ impl Server {
             tracing::error!(error = %e, "server task failed");
         }
         self.state.registry.shutdown().await;
+        self.state.node.stop().await;
         self.state.realtime.sessions.close();
         if tokio::time::timeout(Duration::from_secs(10), self.state.realtime.sessions.wait())
             .await
@@ -202,14 +212,39 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         boards,
         Duration::from_secs(u64::from(limits.leaderboard_cursor_ttl_s)),
     ));
-    let registry = Registry::new(
-        store.clone(),
-        games.clone(),
-        limits,
-        metrics.clone(),
-        clock.clone(),
-        leaderboards.clone(),
-    );
+    let runs_matches = config.role != Role::Api;
+    let registry = Registry::new(RegistryParts {
+        store: store.clone(),
+        games: games.clone(),
+        limits: limits.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        leaderboards: leaderboards.clone(),
+        node_id: node_id.clone(),
+        runs_matches,
+    });
+    let tls_on = config.tls != TlsMode::Off;
+    let public = match (&config.public_url, config.agones && runs_matches) {
+        (Some(url), _) => Some(url.clone()),
+        (None, true) => crate::cluster::agones_public_url(&config.cluster, tls_on).await,
+        (None, false) => None,
+    };
+    if runs_matches && public.is_none() && config.listen.ip().is_unspecified() {
+        tracing::warn!(listen = %config.listen,
+            "no --public-url: tickets send players to the listen address, which they cannot reach");
+    }
+    let node = Node::start(NodeParts {
+        id: node_id.clone(),
+        url: crate::cluster::realtime_url(public.as_deref(), tls_on, config.listen),
+        games: games.iter().map(|g| g.name().to_string()).collect(),
+        settings: config.cluster.clone(),
+        store: store.clone(),
+        registry: registry.clone(),
+        metrics: metrics.clone(),
+        database_url: url.clone(),
+        agones: config.agones,
+    })
+    .await?;
     let realtime = Realtime::new(RealtimeParts {
         store: store.clone(),
         registry: registry.clone(),
@@ -240,6 +275,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         leaderboards,
         metrics,
         realtime,
+        node,
     });
     Ok(Prepared {
         state,

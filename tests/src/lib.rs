@@ -2,6 +2,8 @@
 //! port, with TLS, on SQLite or a private PostgreSQL schema), and talk to it over HTTPS.
 
 pub mod coins;
+pub mod player;
+pub mod process;
 
 use std::path::PathBuf;
 
@@ -105,6 +107,12 @@ pub struct Options {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `--diagnostics`.
     pub diagnostics: bool,
+    /// `--role`.
+    pub role: Role,
+    /// `--agones`.
+    pub agones: bool,
+    /// The `[cluster]` settings.
+    pub cluster: server::config::ClusterSettings,
 }
 
 impl Default for Options {
@@ -122,6 +130,9 @@ impl Default for Options {
             leaderboards: Vec::new(),
             allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            role: Role::All,
+            agones: false,
+            cluster: server::config::ClusterSettings::default(),
             diagnostics: false,
         }
     }
@@ -240,12 +251,14 @@ impl TestServer {
             } else {
                 TlsMode::Off
             },
-            role: Role::All,
+            role: options.role,
             assets: custom_assets(&data_dir, &options)?,
             public_url: None,
             allowed_origins: options.allowed_origins,
             trusted_proxies: options.trusted_proxies,
             diagnostics: options.diagnostics,
+            agones: options.agones,
+            cluster: options.cluster,
             admin_key: None,
             signing_key: None,
             limits: options.limits,

@@ -38,7 +38,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,9 +46,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor, Row};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
+// PATIENCE bounds every wait for the server or the database to reach a state: far above what a
+// run takes, so only a broken server reaches it.
+use tests::process::{PATIENCE, ServerProcess as Child};
 use tests::{Db, drop_postgres_schema, edited_assets, fresh_postgres_schema, postgres_url};
 
 /// Kills, restarts and checks per test.
@@ -72,9 +73,6 @@ const QUICK_JOIN_BOTS: u32 = 12;
 const REGISTRATION_AFTER: Duration = Duration::from_secs(4);
 /// Guest accounts whose device login is tried after each restart.
 const GUEST_LOGINS: usize = 12;
-/// Bound on every wait for the server or the database to reach a state: far above what a run
-/// takes, so only a broken server reaches it.
-const PATIENCE: Duration = Duration::from_secs(60);
 /// How long the kill waits on PostgreSQL for a results transaction to be seen open.
 const OPEN_TRANSACTION_PATIENCE: Duration = Duration::from_millis(500);
 /// The admin key, from the config file.
@@ -229,91 +227,25 @@ struct Setup {
     http: reqwest::Client,
 }
 
-struct Child {
-    process: tokio::process::Child,
-    base: String,
-}
-
 impl Setup {
     /// Starts the server binary and waits until it answers `/readyz`.
     async fn start(&self) -> anyhow::Result<Child> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)?;
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickwire-server"));
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .arg("--no-tls")
-            .arg("--assets")
-            .arg(&self.assets)
-            .arg("--config")
-            .arg(&self.config);
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data-dir".into(),
+            self.data_dir.clone().into(),
+            "--no-tls".into(),
+            "--assets".into(),
+            self.assets.clone().into(),
+            "--config".into(),
+            self.config.clone().into(),
+        ];
         if let Some(url) = &self.database_url {
-            cmd.arg("--database-url").arg(url);
+            args.extend(["--database-url".into(), url.into()]);
         }
-        // Only the flags and the config file configure it, whatever this environment holds.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("TICKWIRE_") {
-                cmd.env_remove(name);
-            }
-        }
-        cmd.env("TICKWIRE_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true);
-        let mut process = cmd.spawn().context("starting the server binary")?;
-        let stdout = process.stdout.take().context("the server's stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        // main.rs prints `  REST      http://127.0.0.1:<port>/v1   (OpenAPI: ...)` once it listens.
-        let base = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(rest) = line.trim().strip_prefix("REST") {
-                    let url = rest.split_whitespace().next().context("REST line")?;
-                    return Ok(url.trim_end_matches("/v1").to_string());
-                }
-            }
-            anyhow::bail!("the server exited before it listened")
-        })
-        .await
-        .context("the server did not say where it listens")??;
-        // Keep reading, so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let child = Child { process, base };
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let ready = self
-                .http
-                .get(format!("{}/readyz", child.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK);
-            if ready {
-                return Ok(child);
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the server never became ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Child {
-    /// SIGKILL (what `Child::start_kill` sends on Unix): no shutdown, no flush, no goodbye.
-    async fn kill(mut self) -> anyhow::Result<()> {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(status) = self.process.try_wait()? {
-            anyhow::bail!("the server died on its own before the kill: {status}");
-        }
-        self.process.start_kill()?;
-        let status = tokio::time::timeout(PATIENCE, self.process.wait()).await??;
-        anyhow::ensure!(
-            status.signal() == Some(9),
-            "the server ended by SIGKILL, not {status}"
-        );
-        Ok(())
+        let binary = Path::new(env!("CARGO_BIN_EXE_tickwire-server"));
+        Child::start(binary, args, &[], &self.log, &self.http).await
     }
 }
 

@@ -2,8 +2,9 @@
 //! and the audit log. Every route needs an admin credential ([`Admin`]); every action (not the
 //! reads) writes an audit row ([`audit`], or in the same transaction as a database change).
 //!
-//! Live-match actions (list, end, kick, the kicks of a ban) reach the matches of the node that
-//! answers the request: in a multi-node deployment, ask the node that runs the match.
+//! The list and the stats are of the node that answers. Ending a match, kicking from one and
+//! banning reach the match wherever it runs: on this node at once, on another game node as a
+//! cluster event it hears within seconds (`api/nodes.rs`).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -228,11 +229,11 @@ pub async fn live_matches(
 /// and the reason.
 #[utoipa::path(delete, path = "/v1/admin/matches/{match_id}", tag = "admin",
     security(("bearer" = [])),
-    params(("match_id" = String, Path, description = "a match live on this node")),
+    params(("match_id" = String, Path, description = "a live match, on any node")),
     request_body(content = Option<EndMatch>, description = "optional"),
     responses((status = 202, body = MatchEnding), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, description = "no such match live on this node", body = ErrorBody),
+        (status = 404, description = "no such match is live", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn end_match(
     State(state): State<AppState>,
@@ -245,8 +246,10 @@ pub async fn end_match(
         Some(reason) => parse_reason(&reason)?,
         None => "ended by an admin".to_string(),
     };
-    let handle = state.registry.get(&match_id).ok_or_else(match_not_live)?;
-    handle.end(reason.clone()).await;
+    match state.registry.get(&match_id) {
+        Some(handle) => handle.end(reason.clone()).await,
+        None => super::nodes::forward_end(&state, &match_id, &reason).await?,
+    }
     audit(
         &state,
         &admin,
@@ -269,9 +272,11 @@ pub async fn end_match(
 /// 4011 (kicked); their seat is released. They may join again (ban them to keep them out).
 #[utoipa::path(post, path = "/v1/admin/matches/{match_id}/kick", tag = "admin",
     security(("bearer" = [])),
-    params(("match_id" = String, Path, description = "a match live on this node")),
+    params(("match_id" = String, Path, description = "a live match, on any node")),
     request_body = KickRequest,
-    responses((status = 200, body = KickDone), (status = 401, body = ErrorBody),
+    responses((status = 200, description = "kicked from a match on this node", body = KickDone),
+        (status = 202, description = "sent to the node running the match, which kicks within seconds", body = KickDone),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "no such live match, or the player is not in it", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -280,16 +285,24 @@ pub async fn kick(
     admin: Admin,
     path: Result<Path<String>, PathRejection>,
     Json(body): Json<KickRequest>,
-) -> Result<Json<KickDone>, ApiError> {
+) -> Result<(StatusCode, Json<KickDone>), ApiError> {
     let match_id = match_path(path)?;
     let reason = parse_reason(&body.reason)?;
-    let handle = state.registry.get(&match_id).ok_or_else(match_not_live)?;
-    if !handle.kick(body.account_id, reason.clone()).await {
-        return Err(ApiError::not_found(
-            "player_not_in_match",
-            format!("account {} is not in match {match_id}", body.account_id),
-        ));
-    }
+    let status = match state.registry.get(&match_id) {
+        Some(handle) => {
+            if !handle.kick(body.account_id, reason.clone()).await {
+                return Err(ApiError::not_found(
+                    "player_not_in_match",
+                    format!("account {} is not in match {match_id}", body.account_id),
+                ));
+            }
+            StatusCode::OK
+        }
+        None => {
+            super::nodes::forward_kick(&state, &match_id, body.account_id, &reason).await?;
+            StatusCode::ACCEPTED
+        }
+    };
     audit(
         &state,
         &admin,
@@ -298,11 +311,14 @@ pub async fn kick(
         json!({ "match_id": match_id, "reason": reason }),
     )
     .await?;
-    Ok(Json(KickDone {
-        match_id,
-        account_id: body.account_id,
-        reason,
-    }))
+    Ok((
+        status,
+        Json(KickDone {
+            match_id,
+            account_id: body.account_id,
+            reason,
+        }),
+    ))
 }
 
 // ---- accounts ----
@@ -335,7 +351,8 @@ pub struct BanStatus {
     /// RFC 3339; null when not banned or banned permanently.
     pub until: Option<String>,
     pub reason: Option<String>,
-    /// Live matches on this node the account was kicked from.
+    /// Live matches on this node the account was kicked from (other game nodes kick it from
+    /// theirs within seconds).
     pub kicked_from: Vec<String>,
 }
 
@@ -424,6 +441,8 @@ pub async fn ban(
         .filter(|(_, kicked)| *kicked)
         .map(|(m, _)| m.match_id.clone())
         .collect();
+    // Other game nodes kick the player from theirs when they hear of it (within seconds).
+    super::nodes::forward_ban(&state, account_id, &kick_reason).await?;
     Ok(Json(BanStatus {
         account_id,
         banned: true,

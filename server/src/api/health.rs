@@ -18,10 +18,13 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers and it is not draining.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = super::error::ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if let Some(draining) = super::nodes::draining(&state) {
+        return Err(draining);
+    }
     if state.store.ping().await {
         Ok(Json(Health { status: "ready" }))
     } else {

@@ -12,7 +12,7 @@ use super::{ApiError, AppState, Caller, Json};
 use crate::auth::random_token;
 use crate::config::TlsMode;
 use crate::game::GameInfo;
-use crate::store::{MatchRow, NewMatch, SeatOutcome};
+use crate::store::{MatchRow, NewMatch, Placement, SeatOutcome};
 
 #[derive(Serialize, ToSchema)]
 pub struct MatchInfo {
@@ -54,6 +54,8 @@ pub struct CreateMatch {
     pub map: Option<String>,
     /// Listed and quick-joinable; true if absent.
     pub public: Option<bool>,
+    /// Only game nodes of this region host it; any region if absent.
+    pub region: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -224,39 +226,41 @@ pub async fn create_match(
     check_not_banned(&state, caller.account_id).await?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let (game, map) = pick(&state, body.game.as_deref(), body.map.as_deref())?;
-    let row = new_match(
-        &state,
-        game,
-        &map,
-        body.public.unwrap_or(true),
-        Some(caller.account_id),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(row.into())))
-}
-
-async fn new_match(
-    state: &AppState,
-    game: &GameInfo,
-    map: &str,
-    public: bool,
-    created_by: Option<i64>,
-) -> Result<MatchRow, ApiError> {
+    let node = place(&state, game, body.region.as_deref()).await?;
     let id = format!("m_{}", random_token(9));
     let row = state
         .store
         .create_match(NewMatch {
             id: &id,
             game: game.name(),
-            map,
-            public,
-            capacity: i64::from(game.map(map).map_or(0, |m| m.seats)),
-            node_id: Some(&state.node_id),
-            created_by,
+            map: &map,
+            public: body.public.unwrap_or(true),
+            capacity: i64::from(game.map(&map).map_or(0, |m| m.seats)),
+            node_id: Some(&node.node_id),
+            created_by: Some(caller.account_id),
             created_at: state.clock.now_ms(),
         })
         .await?;
-    Ok(row)
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// The game node a new match of `game` goes to: the live one with the fewest seated players.
+async fn place(
+    state: &AppState,
+    game: &GameInfo,
+    region: Option<&str>,
+) -> Result<Placement, ApiError> {
+    state.node.place(game.name(), region).await?.ok_or_else(|| {
+        let where_ = region.map_or_else(String::new, |r| format!(" in region {r:?}"));
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_game_node",
+            format!(
+                "no live game node{where_} serves {} with room for players; retry shortly",
+                game.name()
+            ),
+        )
+    })
 }
 
 /// Join a match: a seat and a join ticket.
@@ -298,6 +302,8 @@ pub struct QuickJoin {
     /// Only matches on this map (and a new one on it if none has room); any of the game's maps if
     /// absent.
     pub map: Option<String>,
+    /// A new match (when none has room) goes to a game node of this region; any if absent.
+    pub region: Option<String>,
 }
 
 /// Join the fullest public match with room (or a new one); a player with a seat in a live match
@@ -316,7 +322,11 @@ pub async fn quick_join(
     let wanted = body.map;
     let (game, map) = pick(&state, body.game.as_deref(), wanted.as_deref())?;
     check_not_banned(&state, caller.account_id).await?;
-    if let Some(current) = state.store.live_seat_of(caller.account_id).await? {
+    if let Some(current) = state
+        .store
+        .live_seat_of(caller.account_id, state.node.alive())
+        .await?
+    {
         return ticket(&state, &headers, caller.account_id, &current.id).await;
     }
     let now = state.clock.now_ms();
@@ -327,6 +337,7 @@ pub async fn quick_join(
             game.name(),
             wanted.as_deref(),
             now + QUICK_JOIN_MIN_REMAINING_MS,
+            state.node.alive(),
         )
         .await?
     {
@@ -338,6 +349,7 @@ pub async fn quick_join(
             return ticket(&state, &headers, caller.account_id, &candidate.id).await;
         }
     }
+    let node = place(&state, game, body.region.as_deref()).await?;
     let id = format!("m_{}", random_token(9));
     let fresh = state
         .store
@@ -348,7 +360,7 @@ pub async fn quick_join(
                 map: &map,
                 public: true,
                 capacity: i64::from(game.map(&map).map_or(0, |m| m.seats)),
-                node_id: Some(&state.node_id),
+                node_id: Some(&node.node_id),
                 created_by: None,
                 created_at: now,
             },
@@ -376,13 +388,27 @@ async fn ticket(
     let ttl = state.config.limits.ticket_ttl_s;
     let id = format!("tk_{}", random_token(24));
     let expires_at = state.clock.now_ms() + i64::from(ttl) * 1000;
+    let url = match state.store.host_of_match(match_id).await? {
+        None => return Err(ApiError::not_found("match_not_found", "no such match")),
+        // Placed here (or before nodes were recorded): the way this client came in.
+        Some((None, _)) => realtime_url(state, headers),
+        Some((Some(node), _)) if node == state.node_id => realtime_url(state, headers),
+        Some((Some(_), Some(url))) => url,
+        Some((Some(_), None)) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "match_unavailable",
+                "the node hosting this match has gone; its match is being ended, join another",
+            ));
+        }
+    };
     state
         .store
         .insert_ticket(&id, account_id, match_id, expires_at)
         .await?;
     Ok(Json(JoinTicket {
         ticket: id,
-        url: realtime_url(state, headers),
+        url,
         match_id: match_id.to_string(),
         expires_in: ttl,
     }))

@@ -11,6 +11,7 @@ pub mod health;
 pub mod leaderboards;
 pub mod limits;
 pub mod lobby;
+pub mod nodes;
 mod origins;
 pub mod sessions;
 
@@ -34,7 +35,7 @@ pub use limits::AuthLimiter;
 
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::game::Games;
 use crate::leaderboards::Leaderboards;
 use crate::matches::Registry;
@@ -62,6 +63,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// What realtime sessions use (they get only that, not this whole state).
     pub(crate) realtime: Realtime,
+    /// This node's place in the cluster: placement, cross-node events.
+    pub node: crate::cluster::Node,
 }
 
 /// Open a realtime session: upgrade to WebSocket, then send `Hello` with a join ticket (or a
@@ -158,9 +161,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The routes and their OpenAPI document.
-fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The REST routes an API node serves (accounts, lobby, leaderboards, admin).
+fn rest_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::me, accounts::upgrade))
         .routes(routes!(sessions::login))
@@ -177,16 +180,29 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::ban, admin::unban))
         .routes(routes!(admin::set_role))
         .routes(routes!(admin::stats))
+        .routes(routes!(nodes::nodes))
         .routes(routes!(admin::audit_log))
         .routes(routes!(leaderboards::remove_record))
-        .routes(routes!(health::healthz))
         .routes(routes!(leaderboards::list))
         .routes(routes!(leaderboards::page))
         .routes(routes!(leaderboards::around))
         .routes(routes!(leaderboards::account))
         .routes(routes!(leaderboards::accounts))
+}
+
+/// Health and metrics, on every node.
+fn health_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
+}
+
+/// Every route and the OpenAPI document: what `--role all` serves.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(rest_routes())
+        .merge(health_routes())
         .routes(routes!(realtime))
 }
 
@@ -206,9 +222,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The whole REST router with its middleware.
+/// The router of this node's role with its middleware: `all` serves everything; `api` the REST
+/// API, health and the browser client, no realtime socket; `game` the realtime socket, health
+/// and metrics, nothing else.
 pub fn app(state: AppState) -> Router {
-    let (router, _) = routes().split_for_parts();
+    let role = state.config.role;
+    let (router, _) = match role {
+        Role::All => routes(),
+        Role::Api => rest_routes().merge(health_routes()),
+        Role::Game => health_routes().routes(routes!(realtime)),
+    }
+    .split_for_parts();
     let doc = Arc::new(openapi());
     let body_limit = state.config.limits.max_body_bytes;
     // The browser client and the SDK it is built on (`index.html`, the bundles, the wasm core):
@@ -219,20 +243,26 @@ pub fn app(state: AppState) -> Router {
     );
     let cors = origins::Origins::new(&state.config.allowed_origins).cors();
     let csp = content_security_policy(&state.config);
-    let router = if state.config.diagnostics {
+    // The echo shares the realtime socket setup, so it is where the realtime socket is.
+    let router = if state.config.diagnostics && role != Role::Api {
         router.route("/v1/diagnostics/echo", axum::routing::get(diagnostics_echo))
     } else {
         router
     };
+    let router = if role == Role::Game {
+        router.fallback(not_found)
+    } else {
+        router
+            .route(
+                "/v1/openapi.json",
+                axum::routing::get(move || {
+                    let doc = doc.clone();
+                    async move { axum::Json(doc.as_ref().clone()) }
+                }),
+            )
+            .fallback_service(web)
+    };
     router
-        .route(
-            "/v1/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc.clone();
-                async move { axum::Json(doc.as_ref().clone()) }
-            }),
-        )
-        .fallback_service(web)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(cache::cache))

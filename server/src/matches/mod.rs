@@ -13,5 +13,5 @@ pub mod wire;
 pub use driver::{Joined, MatchSummary, PlayerSummary};
 pub use inlet::{Inlet, LinkEnd};
 pub use outbox::Outbox;
-pub use registry::{MatchHandle, Registry, RegistryError};
+pub use registry::{MatchHandle, Registry, RegistryError, RegistryParts};
 pub use settings::MatchSettings;

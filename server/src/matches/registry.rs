@@ -55,6 +55,10 @@ pub enum RegistryError {
     Refused(String),
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("the match is hosted on another node")]
+    OtherNode,
+    #[error("this node runs no matches (it is an API node)")]
+    NoMatchesHere,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -154,7 +158,25 @@ struct Inner {
     leaderboards: Arc<Leaderboards>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
-    ticks: TickThreads,
+    /// Set while draining: running matches go on, none starts.
+    draining: CancellationToken,
+    node_id: String,
+    /// `None` on an API node, which runs no matches.
+    ticks: Option<TickThreads>,
+}
+
+/// What a registry is made of.
+pub struct RegistryParts {
+    pub store: Store,
+    pub games: Games,
+    pub limits: Limits,
+    pub metrics: Metrics,
+    pub clock: Clock,
+    pub leaderboards: Arc<Leaderboards>,
+    /// This node: a match placed on another one is refused.
+    pub node_id: String,
+    /// False on an API node: no tick threads are started and no match runs.
+    pub runs_matches: bool,
 }
 
 /// The threads the matches' tick drivers run on, one per core: a tick writes every client's
@@ -268,31 +290,60 @@ fn set_nice(nice: Nice) {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.ticks.stop();
+        if let Some(ticks) = &self.ticks {
+            ticks.stop();
+        }
     }
 }
 
 impl Registry {
-    pub fn new(
-        store: Store,
-        games: Games,
-        limits: &Limits,
-        metrics: Metrics,
-        clock: Clock,
-        leaderboards: Arc<Leaderboards>,
-    ) -> Registry {
+    pub fn new(parts: RegistryParts) -> Registry {
+        let RegistryParts {
+            store,
+            games,
+            limits,
+            metrics,
+            clock,
+            leaderboards,
+            node_id,
+            runs_matches,
+        } = parts;
+        let ticks = runs_matches.then(|| TickThreads::start(limits.tick_thread_nice));
         Registry(Arc::new(Inner {
             matches: Mutex::new(BTreeMap::new()),
             store,
             games,
-            limits: limits.clone(),
+            limits,
             metrics,
             clock,
             leaderboards,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
-            ticks: TickThreads::start(limits.tick_thread_nice),
+            draining: CancellationToken::new(),
+            node_id,
+            ticks,
         }))
+    }
+
+    /// Whether this node runs matches (it has tick threads).
+    pub fn runs_matches(&self) -> bool {
+        self.0.ticks.is_some()
+    }
+
+    /// Stops starting matches; the running ones go on to their end.
+    pub fn drain(&self) {
+        self.0.draining.cancel();
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.is_cancelled()
+    }
+
+    /// Ends every running match now (results stored, clients told), without waiting.
+    pub async fn end_all(&self, reason: &str) {
+        for handle in self.live() {
+            handle.end(reason.to_string()).await;
+        }
     }
 
     fn matches(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, MatchHandle>> {
@@ -313,7 +364,10 @@ impl Registry {
         if let Some(handle) = self.get(match_id) {
             return Ok(handle);
         }
-        if self.0.shutdown.is_cancelled() {
+        let Some(ticks) = &self.0.ticks else {
+            return Err(RegistryError::NoMatchesHere);
+        };
+        if self.0.shutdown.is_cancelled() || self.0.draining.is_cancelled() {
             return Err(RegistryError::ShuttingDown);
         }
         let row = self
@@ -324,6 +378,11 @@ impl Registry {
             .ok_or(RegistryError::NotFound)?;
         if row.state == state::ENDED {
             return Err(RegistryError::Ended);
+        }
+        // A client sent here with another node's ticket: starting the match here too would
+        // split it in two.
+        if row.node_id.as_deref().is_some_and(|n| n != self.0.node_id) {
+            return Err(RegistryError::OtherNode);
         }
         let entry = self
             .0
@@ -376,7 +435,7 @@ impl Registry {
         self.0.metrics.matches_live.inc();
         let registry = self.clone();
         let id = match_id.to_string();
-        let (thread, on_thread) = self.0.ticks.pick();
+        let (thread, on_thread) = ticks.pick();
         let run = self.0.tracker.track_future(async move {
             let _on_thread = on_thread;
             driver.run().await;

@@ -303,6 +303,8 @@ fn registry_refusal(e: RegistryError) -> Refuse {
         }
         RegistryError::Full
         | RegistryError::NotFound
+        | RegistryError::OtherNode
+        | RegistryError::NoMatchesHere
         | RegistryError::UnknownMap(_)
         | RegistryError::UnknownGame(_)
         | RegistryError::Refused(_) => Refuse::new(close::MATCH_UNAVAILABLE, e.to_string()),

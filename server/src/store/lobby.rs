@@ -38,6 +38,14 @@ pub struct NewMatch<'a> {
     pub created_at: i64,
 }
 
+/// Which nodes count as alive: those that heart-beat after `after` (wall-clock ms), and the
+/// asking node itself, which knows it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Alive<'a> {
+    pub after: i64,
+    pub asking: &'a str,
+}
+
 /// What asking for a seat in a match gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatOutcome {
@@ -165,16 +173,21 @@ impl Store {
     /// Public live matches of `game` with a free seat (on `map` if given), fullest first (ties:
     /// oldest first). Matches ending before `ending_after` (ms) are left out: a player sent there
     /// would barely play.
+    /// Only matches on nodes that take new players count: live ones (by `alive`), not
+    /// draining.
     pub async fn joinable_public_matches(
         &self,
         limit: i64,
         game: &str,
         map: Option<&str>,
         ending_after: i64,
+        alive: Alive<'_>,
     ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
              AND game = $5 AND ($3 IS NULL OR map = $3) AND (ends_at IS NULL OR ends_at > $4) \
+             AND (node_id IS NULL OR node_id = $6 OR node_id IN \
+                  (SELECT id FROM nodes WHERE state = $7 AND heartbeat_at > $8)) \
              ORDER BY players DESC, created_at ASC, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
@@ -183,16 +196,27 @@ impl Store {
             .bind(map)
             .bind(ending_after)
             .bind(game)
+            .bind(alive.asking)
+            .bind(super::nodes::node_state::LIVE)
+            .bind(alive.after)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 
-    /// The live match in which `account_id` holds a seat, if any.
-    pub async fn live_seat_of(&self, account_id: i64) -> Result<Option<MatchRow>, StoreError> {
+    /// The live match in which `account_id` holds a seat, if any, on a node still alive (by
+    /// `alive`; a draining node's running matches count: the player goes back to them).
+    pub async fn live_seat_of(
+        &self,
+        account_id: i64,
+        alive: Alive<'_>,
+    ) -> Result<Option<MatchRow>, StoreError> {
         let sql = format!(
             "SELECT {} FROM matches m JOIN match_seats s ON s.match_id = m.id \
-             WHERE s.account_id = $1 AND m.state <> $2 ORDER BY s.joined_at DESC LIMIT 1",
+             WHERE s.account_id = $1 AND m.state <> $2 \
+             AND (m.node_id IS NULL OR m.node_id = $3 OR m.node_id IN \
+                  (SELECT id FROM nodes WHERE heartbeat_at > $4)) \
+             ORDER BY s.joined_at DESC LIMIT 1",
             COLUMNS
                 .split(", ")
                 .map(|c| format!("m.{c}"))
@@ -202,6 +226,8 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(account_id)
             .bind(state::ENDED)
+            .bind(alive.asking)
+            .bind(alive.after)
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
@@ -274,6 +300,20 @@ impl Store {
         }
         tx.commit().await?;
         Ok(SeatOutcome::Seated)
+    }
+
+    /// Whether `account_id` holds a seat in `match_id`.
+    pub async fn holds_seat(&self, match_id: &str, account_id: i64) -> Result<bool, StoreError> {
+        if !super::storable(match_id) {
+            return Ok(false);
+        }
+        let row =
+            sqlx::query("SELECT 1 AS one FROM match_seats WHERE match_id = $1 AND account_id = $2")
+                .bind(match_id)
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
     }
 
     /// Gives a seat back (the player left or was removed).

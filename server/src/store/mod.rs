@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod events;
 pub mod leaderboards;
 pub mod lobby;
+pub mod nodes;
 pub mod results;
 
 use std::path::Path;
@@ -16,8 +18,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, NewAccount};
+pub use events::EventRow;
 pub use leaderboards::{BoardChanges, RecordRow};
-pub use lobby::{MatchRow, NewMatch, SeatOutcome, TicketClaim};
+pub use lobby::{Alive, MatchRow, NewMatch, SeatOutcome, TicketClaim};
+pub use nodes::{NodeRow, PlaceQuery, Placement};
 pub use results::ResultRow;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,7 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -85,7 +90,7 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, backend })
     }
 
     /// The SQLite URL for a database file in `data_dir`, created if missing.
@@ -94,6 +99,10 @@ impl Store {
             "sqlite://{}?mode=rwc",
             data_dir.join("tickwire.db").display()
         )
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Whether the database answers (for `/readyz`).

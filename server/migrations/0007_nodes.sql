@@ -1,0 +1,40 @@
+-- Several nodes on one PostgreSQL: game nodes register here and heart-beat, the lobby places
+-- matches on the least-loaded live one, and API nodes leave events (bans, kicks, ends) for the
+-- game nodes. On SQLite the single node registers itself the same way, so there is one code path.
+
+CREATE TABLE nodes (
+    id            TEXT PRIMARY KEY,
+    -- the realtime WebSocket URL clients are sent to (wss://host:port/v1/realtime)
+    url           TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    -- the games it serves, as ",arena,cycles," so a LIKE finds one on both databases
+    games         TEXT NOT NULL,
+    -- players it takes before placement passes it over
+    capacity      BIGINT NOT NULL,
+    -- load as the node last reported it (placement counts seats from `matches` instead)
+    players       BIGINT NOT NULL DEFAULT 0,
+    matches       BIGINT NOT NULL DEFAULT 0,
+    -- `live` or `draining`
+    state         TEXT NOT NULL,
+    started_at    BIGINT NOT NULL,
+    -- wall-clock Unix milliseconds of the node's last heartbeat
+    heartbeat_at  BIGINT NOT NULL
+);
+
+CREATE INDEX matches_by_node ON matches (node_id, state);
+
+-- What an API node asks of whichever game node hosts a player or a match. The row is the truth;
+-- on PostgreSQL a NOTIFY wakes the game nodes at once, and they also poll (a missed
+-- notification, a reconnecting listener). Rows are purged after a while.
+CREATE TABLE cluster_events (
+    id          TEXT PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    -- `ban`, `kick` or `end`
+    kind        TEXT NOT NULL,
+    account_id  BIGINT,
+    match_id    TEXT,
+    reason      TEXT NOT NULL,
+    -- the node that published it (it has acted on it already)
+    origin      TEXT NOT NULL
+);
+CREATE INDEX cluster_events_by_time ON cluster_events (at);
