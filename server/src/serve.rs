@@ -236,6 +236,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
     let node = Node::start(NodeParts {
         id: node_id.clone(),
         url: crate::cluster::realtime_url(public.as_deref(), tls_on, config.listen),
+        url_derived: public.is_none(),
         games: games.iter().map(|g| g.name().to_string()).collect(),
         settings: config.cluster.clone(),
         store: store.clone(),

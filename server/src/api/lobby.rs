@@ -390,9 +390,16 @@ async fn ticket(
     let expires_at = state.clock.now_ms() + i64::from(ttl) * 1000;
     let url = match state.store.host_of_match(match_id).await? {
         None => return Err(ApiError::not_found("match_not_found", "no such match")),
-        // Placed here (or before nodes were recorded): the way this client came in.
+        // Placed before nodes were recorded: the way this client came in.
         Some((None, _)) => realtime_url(state, headers),
-        Some((Some(node), _)) if node == state.node_id => realtime_url(state, headers),
+        // Placed here: the way this client came in, unless this node was told its address.
+        Some((Some(node), _)) if node == state.node_id => {
+            if state.node.url_derived() {
+                realtime_url(state, headers)
+            } else {
+                state.node.url().to_string()
+            }
+        }
         Some((Some(_), Some(url))) => url,
         Some((Some(_), None)) => {
             return Err(ApiError::new(
@@ -414,17 +421,10 @@ async fn ticket(
     }))
 }
 
-/// The WebSocket URL for tickets: the configured public URL, else the host the client used to
-/// reach this node (so a client that came in through `localhost` or a LAN address goes back the
-/// same way).
+/// The WebSocket URL for a ticket to a match on this node when no public URL is known: the host
+/// the client used to reach this node (so a client that came in through `localhost` or a LAN
+/// address goes back the same way).
 fn realtime_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(base) = &state.config.public_url {
-        let base = base.trim_end_matches('/');
-        let base = base
-            .replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1);
-        return format!("{base}/v1/realtime");
-    }
     let scheme = if state.config.tls == TlsMode::Off {
         "ws"
     } else {

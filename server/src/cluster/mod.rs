@@ -41,6 +41,9 @@ struct Inner {
     id: String,
     /// The realtime URL registered for clients (game nodes only).
     url: String,
+    /// Whether `url` was only derived from the listen address (nothing said how clients reach
+    /// this node).
+    url_derived: bool,
     games: Vec<String>,
     settings: ClusterSettings,
     store: Store,
@@ -62,6 +65,8 @@ struct Inner {
 pub struct NodeParts {
     pub id: String,
     pub url: String,
+    /// `url` was derived from the listen address, not configured or given by Agones.
+    pub url_derived: bool,
     pub games: Vec<String>,
     pub settings: ClusterSettings,
     pub store: Store,
@@ -84,6 +89,7 @@ impl Node {
         let node = Node(Arc::new(Inner {
             id: parts.id,
             url: parts.url,
+            url_derived: parts.url_derived,
             games: parts.games,
             settings: parts.settings,
             store: parts.store,
@@ -122,6 +128,12 @@ impl Node {
     /// The realtime URL this node registered (game nodes).
     pub fn url(&self) -> &str {
         &self.0.url
+    }
+
+    /// Whether the registered URL was only derived from the listen address: then a client of
+    /// this node is better sent back the way it came in.
+    pub fn url_derived(&self) -> bool {
+        self.0.url_derived
     }
 
     pub fn settings(&self) -> &ClusterSettings {
