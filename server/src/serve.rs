@@ -462,6 +462,14 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
         if let Err(e) = state.store.purge_tickets(now - 3_600_000).await {
             tracing::warn!(error = %e, "purging expired tickets failed");
         }
+        if let Err(e) = state.store.purge_attempts(now - 120_000).await {
+            tracing::warn!(error = %e, "purging attempt counters failed");
+        }
+        // Cluster events older than a poll window are never read again.
+        let wall = crate::cluster::wall_ms();
+        if let Err(e) = state.store.purge_events(wall - 600_000).await {
+            tracing::warn!(error = %e, "purging cluster events failed");
+        }
         // Closed record versions live as long as a cursor may need them.
         let keep = i64::from(state.config.limits.leaderboard_cursor_ttl_s) * 1000;
         if let Err(e) = state.store.purge_board_history(now - keep).await {

@@ -625,3 +625,86 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+/// Password attempts against one username are counted in PostgreSQL, so API nodes behind a
+/// load balancer share the limit: each node alone saw fewer attempts than its own limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_attempts_per_username_are_limited_across_api_nodes() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (url, schema) = fresh_postgres_schema(&base).await?;
+    let outcome = shared_username_limit(&url).await;
+    if let Err(e) = drop_postgres_schema(&base, &schema).await {
+        eprintln!("could not drop test schema {schema}: {e}");
+    }
+    outcome
+}
+
+async fn shared_username_limit(url: &str) -> anyhow::Result<()> {
+    const LIMIT: u32 = 4;
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        nodes.push(
+            tests::TestServer::start_with(tests::Options {
+                database_url: Some(url.to_string()),
+                role: server::config::Role::Api,
+                tls: false,
+                limits: server::config::Limits {
+                    auth_attempts_per_username_per_minute: LIMIT,
+                    ..server::config::Limits::default()
+                },
+                ..tests::Options::default()
+            })
+            .await?,
+        );
+    }
+    // Both nodes a second into the same minute, so the whole test falls in one window.
+    let minute = now_ms() - now_ms().rem_euclid(60_000) + 60_000;
+    for node in &nodes {
+        node.clock.set_ms(minute + 1_000);
+    }
+    let attempt = |i: usize| {
+        let node = &nodes[i % 2];
+        node.call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"username": "Target", "password": "wrong password"})),
+        )
+    };
+    for i in 0..LIMIT as usize {
+        let (status, body) = attempt(i).await?;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i} is judged: {body}"
+        );
+    }
+    // Each node has seen 2 of its own 4: only the shared count refuses this one.
+    let (status, body) = attempt(LIMIT as usize).await?;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "over the shared limit: {body}"
+    );
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another username is not affected.
+    let (status, _) = nodes[1]
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"username": "bystander", "password": "wrong password"})),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another username still judged"
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+    Ok(())
+}

@@ -134,6 +134,7 @@ pub async fn register(
     Json(body): Json<Credentials>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     state.limiter.check_credentials(peer.ip(), &body.username)?;
+    super::limits::check_shared_username(&state, &body.username).await?;
     let username = Username::parse(&body.username)?;
     check_password(&body.password)?;
     if state

@@ -2,7 +2,11 @@
 //! guessing is slow from one address and against one account from many.
 //!
 //! The buckets live in this process: behind a load balancer each API node limits on its own,
-//! which bounds an attacker at nodes × rate.
+//! which bounds an attacker at nodes × rate. On PostgreSQL (where several API nodes may share
+//! the accounts) attempts per username are also counted in the database, in fixed one-minute
+//! windows, so guessing one account's password stays at the limit however many nodes there are
+//! ([`check_shared_username`]). Per address stays per node: one address reaching every node is
+//! the smaller threat, and a database write per request would make every node pay for it.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -96,6 +100,38 @@ impl AuthLimiter {
         self.by_username.retain_recent();
         self.guests_by_address.retain_recent();
     }
+}
+
+/// Counts a password attempt against `username` in the shared database (PostgreSQL only) and
+/// refuses it past `auth_attempts_per_username_per_minute` in the current minute.
+pub async fn check_shared_username(
+    state: &super::AppState,
+    username: &str,
+) -> Result<(), ApiError> {
+    if state.store.backend() != crate::store::Backend::Postgres {
+        return Ok(());
+    }
+    let now = state.clock.now_ms();
+    let window = now - now.rem_euclid(60_000);
+    let key = format!("user:{}", username.to_lowercase());
+    let attempts = state.store.count_attempt(&key, window).await?;
+    let limit = i64::from(
+        state
+            .config
+            .limits
+            .auth_attempts_per_username_per_minute
+            .max(1),
+    );
+    if attempts > limit {
+        let wait = Duration::from_millis((window + 60_000 - now).max(1) as u64);
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many attempts for this username; try again in a minute",
+        )
+        .retry_after(whole_seconds(wait)));
+    }
+    Ok(())
 }
 
 /// `Retry-After` counts whole seconds: round up, so a client that waits that long gets

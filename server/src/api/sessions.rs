@@ -78,6 +78,7 @@ pub async fn login(
     Json(body): Json<Credentials>,
 ) -> Result<Json<Session>, ApiError> {
     state.limiter.check_credentials(peer.ip(), &body.username)?;
+    super::limits::check_shared_username(&state, &body.username).await?;
     let account = state.store.account_by_username(&body.username).await?;
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let password = body.password;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod attempts;
 pub mod events;
 pub mod leaderboards;
 pub mod lobby;
