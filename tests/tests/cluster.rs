@@ -4,7 +4,8 @@
 //! ban through either API node closes the player's socket on either game node (by NOTIFY, and
 //! by the poll when there was no notification); a game node killed with SIGKILL leaves
 //! placement within the heartbeat timeout, its matches are ended and its players' next
-//! quick-join goes to the survivor. Each role serves only its routes.
+//! quick-join goes to the survivor; a game node sent SIGTERM drains (not ready, no new match),
+//! ends what is left at its drain timeout and deregisters. Each role serves only its routes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,7 +37,7 @@ fn config(event_poll_s: f64) -> String {
          guest_logins_per_address_per_minute = 100000\n\
          reconnect_grace_s = 1.0\n\n\
          [cluster]\nheartbeat_interval_s = 0.5\nheartbeat_timeout_s = {TIMEOUT_S}\n\
-         event_poll_s = {event_poll_s}\n"
+         event_poll_s = {event_poll_s}\ndrain_timeout_s = 4\n"
     )
 }
 
@@ -616,6 +617,60 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     );
     let match_id = ticket["match_id"].as_str().context("match_id")?;
     assert_eq!(node_of(&db, match_id).await?, ids[0]);
+
+    // ---- SIGTERM drains: no new match, the running one ends with results, then it leaves ----
+    let (_, token) = c.guest(0, "device-last-player").await?;
+    let last = c.create_match(0, &token).await?;
+    let (ticket, url) = c.ticket(0, &token, &last).await?;
+    let mut player = Client::connect(&url, &ticket).await?;
+    player.snapshot_after(shared::Tick::ZERO).await?;
+    let pid = c.game[0].process.process.id().context("game node 1 runs")?;
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    assert!(sent.success(), "SIGTERM sent");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, body) = c.game[0]
+            .call(http, Method::GET, "/readyz", None, None)
+            .await?;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(body["error"]["code"], "draining", "{body}");
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the node never said it was draining"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = c.api[0]
+        .call(
+            http,
+            Method::POST,
+            "/v1/matches",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("no_game_node")),
+        "a draining node takes no new match: {body}"
+    );
+    // The match outlives the drain timeout (4 s): the stopping server ends it, results stored.
+    let ending = player.ending().await?;
+    assert_eq!(ending.code, close::GOING_AWAY, "{ending:?}");
+    assert!(ending.results.is_some(), "the match's results were sent");
+    let exited = tokio::time::timeout(PATIENCE, c.game[0].process.process.wait()).await??;
+    assert!(exited.success(), "a drained node exits cleanly: {exited}");
+    assert!(c.nodes().await?.is_empty(), "it deregistered");
+    let state: String = sqlx::query("SELECT state FROM matches WHERE id = $1")
+        .bind(&last)
+        .fetch_one(&db)
+        .await?
+        .try_get("state")?;
+    assert_eq!(state, "ended");
     db.close().await;
     Ok(())
 }
