@@ -331,6 +331,14 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// The REST client of this server.
+    pub fn rest(&self) -> Rest {
+        Rest {
+            http: self.http.clone(),
+            base: self.base.clone(),
+        }
+    }
+
     /// Sends a JSON request and answers the status and the JSON body (`Value::Null` if empty).
     pub async fn call(
         &self,
@@ -339,23 +347,7 @@ impl TestServer {
         token: Option<&str>,
         body: Option<Value>,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let bytes = resp.bytes().await?;
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))?
-        };
-        Ok((status, value))
+        self.rest().call(method, path, token, body).await
     }
 
     /// Registers `username` and logs in; answers (account id, access token, refresh token).
@@ -390,6 +382,58 @@ impl TestServer {
                 .context("refresh")?
                 .to_string(),
         ))
+    }
+
+    /// Creates a match (as `token`) and answers its id.
+    pub async fn create_match(&self, token: &str, map: Option<&str>) -> anyhow::Result<String> {
+        self.rest().create_match(token, map).await
+    }
+
+    /// A join ticket for `match_id`: (ticket, wss/ws URL).
+    pub async fn ticket(&self, token: &str, match_id: &str) -> anyhow::Result<(String, String)> {
+        self.rest().ticket(token, match_id).await
+    }
+
+    /// A guest session for `device_id`: (account id, access token).
+    pub async fn guest(&self, device_id: &str) -> anyhow::Result<(i64, String)> {
+        self.rest().guest(device_id).await
+    }
+}
+
+/// A REST client of one server (or node): its base URL and an HTTP client.
+#[derive(Clone)]
+pub struct Rest {
+    pub http: reqwest::Client,
+    /// `https://127.0.0.1:PORT` or `http://…`.
+    pub base: String,
+}
+
+impl Rest {
+    /// Sends a JSON request and answers the status and the JSON body (`Value::Null` if empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))?
+        };
+        Ok((status, value))
     }
 
     /// Creates a match (as `token`) and answers its id.

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::close;
 use sqlx::{PgPool, Row};
 use tests::player::Client;
 use tests::process::ServerProcess;
-use tests::{drop_postgres_schema, fresh_postgres_schema, postgres_url};
+use tests::{Rest, drop_postgres_schema, fresh_postgres_schema, postgres_url};
 
 const ADMIN_KEY: &str = "twadmin_cluster_test_0123456789abcdef";
 const SIGNING_KEY: &str = "cluster-test-signing-key-0123456789abcdef0123456789";
@@ -43,6 +43,7 @@ fn config(event_poll_s: f64) -> String {
 
 struct Node {
     process: ServerProcess,
+    rest: Rest,
 }
 
 struct Cluster {
@@ -81,32 +82,14 @@ async fn start_node(
     let process = ServerProcess::start(binary, args, &[], &dir.join(format!("{name}.log")), http)
         .await
         .with_context(|| format!("starting {name}"))?;
-    Ok(Node { process })
+    let rest = Rest {
+        http: http.clone(),
+        base: process.base.clone(),
+    };
+    Ok(Node { process, rest })
 }
 
 impl Node {
-    async fn call(
-        &self,
-        http: &reqwest::Client,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> anyhow::Result<(StatusCode, Value)> {
-        let mut req = http.request(method, self.process.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let bytes = resp.bytes().await?;
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok((status, value))
-    }
-
     /// The realtime URL a ticket names for this (game) node.
     fn realtime_url(&self) -> String {
         format!(
@@ -130,73 +113,11 @@ impl Node {
 }
 
 impl Cluster {
-    async fn guest(&self, api: usize, device: &str) -> anyhow::Result<(i64, String)> {
-        let (status, session) = self.api[api]
-            .call(
-                &self.http,
-                Method::POST,
-                "/v1/sessions/guest",
-                None,
-                Some(json!({ "device_id": device })),
-            )
-            .await?;
-        anyhow::ensure!(status == StatusCode::OK, "guest: {status} {session}");
-        Ok((
-            session["account_id"].as_i64().context("account_id")?,
-            session["access_token"]
-                .as_str()
-                .context("token")?
-                .to_string(),
-        ))
-    }
-
-    async fn create_match(&self, api: usize, token: &str) -> anyhow::Result<String> {
-        let (status, created) = self.api[api]
-            .call(
-                &self.http,
-                Method::POST,
-                "/v1/matches",
-                Some(token),
-                Some(json!({})),
-            )
-            .await?;
-        anyhow::ensure!(status == StatusCode::CREATED, "create: {status} {created}");
-        Ok(created["match_id"].as_str().context("id")?.to_string())
-    }
-
-    /// A join ticket through API node `api`: (ticket, url).
-    async fn ticket(
-        &self,
-        api: usize,
-        token: &str,
-        match_id: &str,
-    ) -> anyhow::Result<(String, String)> {
-        let (status, t) = self.api[api]
-            .call(
-                &self.http,
-                Method::POST,
-                &format!("/v1/matches/{match_id}/join"),
-                Some(token),
-                None,
-            )
-            .await?;
-        anyhow::ensure!(status == StatusCode::OK, "join: {status} {t}");
-        Ok((
-            t["ticket"].as_str().context("ticket")?.to_string(),
-            t["url"].as_str().context("url")?.to_string(),
-        ))
-    }
-
     /// The registered nodes, by realtime URL → node id.
     async fn nodes(&self) -> anyhow::Result<BTreeMap<String, String>> {
         let (status, list) = self.api[0]
-            .call(
-                &self.http,
-                Method::GET,
-                "/v1/admin/nodes",
-                Some(ADMIN_KEY),
-                None,
-            )
+            .rest
+            .call(Method::GET, "/v1/admin/nodes", Some(ADMIN_KEY), None)
             .await?;
         anyhow::ensure!(status == StatusCode::OK, "nodes: {status} {list}");
         Ok(list["nodes"]
@@ -209,8 +130,8 @@ impl Cluster {
 
     async fn ban(&self, api: usize, account_id: i64, reason: &str) -> anyhow::Result<()> {
         let (status, ban) = self.api[api]
+            .rest
             .call(
-                &self.http,
                 Method::POST,
                 &format!("/v1/admin/accounts/{account_id}/ban"),
                 Some(ADMIN_KEY),
@@ -333,7 +254,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
 
     // ---- roles ----
     let (status, _) = c.api[0]
-        .call(http, Method::GET, "/v1/realtime", None, None)
+        .rest
+        .call(Method::GET, "/v1/realtime", None, None)
         .await?;
     assert_eq!(
         status,
@@ -341,8 +263,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         "an API node has no realtime endpoint"
     );
     let (status, _) = c.game[0]
+        .rest
         .call(
-            http,
             Method::POST,
             "/v1/accounts",
             None,
@@ -355,7 +277,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         "a game node has no account routes"
     );
     let (status, _) = c.game[0]
-        .call(http, Method::GET, "/v1/games", None, None)
+        .rest
+        .call(Method::GET, "/v1/games", None, None)
         .await?;
     assert_eq!(
         status,
@@ -364,7 +287,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     );
     for node in c.api.iter().chain(&c.game) {
         for path in ["/healthz", "/readyz", "/metrics"] {
-            let (status, _) = node.call(http, Method::GET, path, None, None).await?;
+            let status = http.get(node.process.url(path)).send().await?.status();
             assert_eq!(status, StatusCode::OK, "{path} on every node");
         }
     }
@@ -391,22 +314,19 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     // ---- accounts are shared ----
     let body = json!({"username": "roamer", "password": PASSWORD});
     let (status, made) = c.api[0]
-        .call(http, Method::POST, "/v1/accounts", None, Some(body.clone()))
+        .rest
+        .call(Method::POST, "/v1/accounts", None, Some(body.clone()))
         .await?;
     assert_eq!(status, StatusCode::CREATED, "register on api1: {made}");
     let (status, session) = c.api[1]
-        .call(http, Method::POST, "/v1/sessions", None, Some(body))
+        .rest
+        .call(Method::POST, "/v1/sessions", None, Some(body))
         .await?;
     assert_eq!(status, StatusCode::OK, "log in on api2: {session}");
     let roamer_token = session["access_token"].as_str().context("token")?;
     let (status, me) = c.api[0]
-        .call(
-            http,
-            Method::GET,
-            "/v1/accounts/me",
-            Some(roamer_token),
-            None,
-        )
+        .rest
+        .call(Method::GET, "/v1/accounts/me", Some(roamer_token), None)
         .await?;
     assert_eq!(status, StatusCode::OK, "api2's token is good on api1: {me}");
     assert_eq!(me["username"], "roamer");
@@ -414,7 +334,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     // ---- matches spread over both game nodes ----
     let mut placed = BTreeMap::<String, Vec<String>>::new();
     for i in 0..4 {
-        let id = c.create_match(i % 2, roamer_token).await?;
+        let id = c.api[i % 2].rest.create_match(roamer_token, None).await?;
         placed.entry(node_of(&db, &id).await?).or_default().push(id);
     }
     assert_eq!(
@@ -423,7 +343,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         "four matches made through either API node spread over both game nodes: {placed:?}"
     );
     for (node, matches) in &placed {
-        let (_, url) = c.ticket(0, roamer_token, &matches[0]).await?;
+        let (_, url) = c.api[0].rest.ticket(roamer_token, &matches[0]).await?;
         let index = ids.iter().position(|i| i == node).context("a known node")?;
         assert_eq!(url, game_urls[index], "the ticket names the match's node");
     }
@@ -468,7 +388,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         if on_node.iter().all(Option::is_some) {
             break;
         }
-        let id = c.create_match(0, roamer_token).await?;
+        let id = c.api[0].rest.create_match(roamer_token, None).await?;
         let node = node_of(&db, &id).await?;
         let index = ids
             .iter()
@@ -482,8 +402,11 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let mut banned = Vec::new();
     for (index, match_id) in on_node.iter().enumerate() {
-        let (account, token) = c.guest(index, &format!("device-banned-{index}")).await?;
-        let (ticket, url) = c.ticket(index, &token, match_id).await?;
+        let (account, token) = c.api[index]
+            .rest
+            .guest(&format!("device-banned-{index}"))
+            .await?;
+        let (ticket, url) = c.api[index].rest.ticket(&token, match_id).await?;
         assert_eq!(
             url, game_urls[index],
             "the player plays on game node {index}"
@@ -508,8 +431,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     }
     // An event written without a notification (a listener that was down) is found by the poll
     // of game node 2.
-    let (account, token) = c.guest(1, "device-polled").await?;
-    let (ticket, url) = c.ticket(1, &token, &on_node[1]).await?;
+    let (account, token) = c.api[1].rest.guest("device-polled").await?;
+    let (ticket, url) = c.api[1].rest.ticket(&token, &on_node[1]).await?;
     let mut polled = Client::connect(&url, &ticket).await?;
     polled.snapshot_after(shared::Tick::ZERO).await?;
     sqlx::query(
@@ -536,12 +459,12 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     let need =
         load.get(&ids[1]).copied().unwrap_or(0) - load.get(&ids[0]).copied().unwrap_or(0) + 4;
     for i in 0..need.max(0) {
-        let (_, token) = c.guest(0, &format!("device-filler-{i}")).await?;
-        c.ticket(0, &token, &on_node[0]).await?;
+        let (_, token) = c.api[0].rest.guest(&format!("device-filler-{i}")).await?;
+        c.api[0].rest.ticket(&token, &on_node[0]).await?;
     }
-    let (stranded, stranded_token) = c.guest(0, "device-stranded").await?;
-    c.ticket(0, &stranded_token, &on_node[1]).await?;
-    let probe = c.create_match(0, roamer_token).await?;
+    let (stranded, stranded_token) = c.api[0].rest.guest("device-stranded").await?;
+    c.api[0].rest.ticket(&stranded_token, &on_node[1]).await?;
+    let probe = c.api[0].rest.create_match(roamer_token, None).await?;
     assert_eq!(
         node_of(&db, &probe).await?,
         ids[1],
@@ -555,7 +478,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
 
     // New matches go to the survivor within the heartbeat timeout (plus a poll and slack).
     let moved = loop {
-        let id = c.create_match(1, roamer_token).await?;
+        let id = c.api[1].rest.create_match(roamer_token, None).await?;
         if node_of(&db, &id).await? == ids[0] {
             break killed_at.elapsed();
         }
@@ -570,7 +493,7 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         "out of placement within the heartbeat timeout (took {moved:?})"
     );
     for _ in 0..3 {
-        let id = c.create_match(0, roamer_token).await?;
+        let id = c.api[0].rest.create_match(roamer_token, None).await?;
         assert_eq!(
             node_of(&db, &id).await?,
             ids[0],
@@ -601,8 +524,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
 
     // Its player's next quick-join goes to the survivor.
     let (status, ticket) = c.api[1]
+        .rest
         .call(
-            http,
             Method::POST,
             "/v1/matchmaking/quick-join",
             Some(&stranded_token),
@@ -619,9 +542,9 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     assert_eq!(node_of(&db, match_id).await?, ids[0]);
 
     // ---- SIGTERM drains: no new match, the running one ends with results, then it leaves ----
-    let (_, token) = c.guest(0, "device-last-player").await?;
-    let last = c.create_match(0, &token).await?;
-    let (ticket, url) = c.ticket(0, &token, &last).await?;
+    let (_, token) = c.api[0].rest.guest("device-last-player").await?;
+    let last = c.api[0].rest.create_match(&token, None).await?;
+    let (ticket, url) = c.api[0].rest.ticket(&token, &last).await?;
     let mut player = Client::connect(&url, &ticket).await?;
     player.snapshot_after(shared::Tick::ZERO).await?;
     let pid = c.game[0].process.process.id().context("game node 1 runs")?;
@@ -632,7 +555,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let (status, body) = c.game[0]
-            .call(http, Method::GET, "/readyz", None, None)
+            .rest
+            .call(Method::GET, "/readyz", None, None)
             .await?;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             assert_eq!(body["error"]["code"], "draining", "{body}");
@@ -645,13 +569,8 @@ async fn scenario(c: &mut Cluster, database_url: &str) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (status, body) = c.api[0]
-        .call(
-            http,
-            Method::POST,
-            "/v1/matches",
-            Some(&token),
-            Some(json!({})),
-        )
+        .rest
+        .call(Method::POST, "/v1/matches", Some(&token), Some(json!({})))
         .await?;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

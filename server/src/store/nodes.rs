@@ -71,6 +71,14 @@ fn from_row(row: &AnyRow) -> Result<NodeRow, sqlx::Error> {
     })
 }
 
+/// The `id` column of `rows`.
+fn ids(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
+    rows.iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 impl Store {
     /// Registers a node (or registers it again with what it says now).
     pub async fn register_node(&self, node: &NodeRow) -> Result<(), StoreError> {
@@ -245,10 +253,7 @@ impl Store {
             .bind(asking)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        ids(&rows)
     }
 
     /// Removes a dead node's row, unless it heart-beat again meanwhile. `true` if removed.
@@ -271,9 +276,6 @@ impl Store {
         .bind(state::ENDED)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        ids(&rows)
     }
 }
