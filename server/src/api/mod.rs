@@ -293,10 +293,13 @@ pub fn app(state: AppState) -> Router {
 
 /// What the served pages may load and where they may connect: this server only (and the
 /// configured public URL, where tickets send the realtime socket), wasm compilation allowed,
-/// no framing.
+/// no framing. On an API node tickets send the socket to game nodes, which come and go (an
+/// Agones fleet gives each its own address), so any WebSocket host is allowed there.
 fn content_security_policy(config: &Config) -> HeaderValue {
     let mut connect = String::from("'self'");
-    if let Some(url) = &config.public_url {
+    if config.role == Role::Api {
+        connect.push_str(" wss: ws:");
+    } else if let Some(url) = &config.public_url {
         let ws = url
             .trim_end_matches('/')
             .replacen("https://", "wss://", 1)
@@ -322,4 +325,29 @@ async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not accept that method",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cli;
+
+    fn connect_src(config: &Config) -> String {
+        let csp = content_security_policy(config);
+        let text = csp.to_str().expect("ASCII");
+        text.split(';')
+            .find_map(|d| d.trim().strip_prefix("connect-src "))
+            .expect("a connect-src")
+            .to_string()
+    }
+
+    #[test]
+    fn pages_may_connect_to_this_node_its_public_url_or_on_an_api_node_any_game_node() {
+        let mut config = Config::resolve(Cli::default()).expect("defaults");
+        assert_eq!(connect_src(&config), "'self'");
+        config.public_url = Some("https://game1.example.com/".into());
+        assert_eq!(connect_src(&config), "'self' wss://game1.example.com");
+        config.role = Role::Api;
+        assert_eq!(connect_src(&config), "'self' wss: ws:");
+    }
 }
