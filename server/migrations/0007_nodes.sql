@@ -22,6 +22,9 @@ CREATE TABLE nodes (
 );
 
 CREATE INDEX matches_by_node ON matches (node_id, state);
+-- 1 for a match ended without results because its node died (or it never started on a node
+-- that went away): its simulation is gone. A match ended normally has 0 and its results.
+ALTER TABLE matches ADD COLUMN abandoned BIGINT NOT NULL DEFAULT 0;
 
 -- What an API node asks of whichever game node hosts a player or a match. The row is the truth;
 -- on PostgreSQL a NOTIFY wakes the game nodes at once, and they also poll (a missed

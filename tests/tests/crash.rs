@@ -347,6 +347,8 @@ struct MatchRow {
     created_at: i64,
     ends_at: Option<i64>,
     ended_at: Option<i64>,
+    /// Ended without results: its server died while it ran.
+    abandoned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,10 +431,11 @@ struct Stored {
 
 async fn read_stored(pool: &AnyPool) -> anyhow::Result<Stored> {
     let mut stored = Stored::default();
-    for r in
-        sqlx::query("SELECT id, game, state, players, created_at, ends_at, ended_at FROM matches")
-            .fetch_all(pool)
-            .await?
+    for r in sqlx::query(
+        "SELECT id, game, state, players, created_at, ends_at, ended_at, abandoned FROM matches",
+    )
+    .fetch_all(pool)
+    .await?
     {
         stored.matches.insert(
             r.try_get("id")?,
@@ -443,6 +446,7 @@ async fn read_stored(pool: &AnyPool) -> anyhow::Result<Stored> {
                 created_at: r.try_get("created_at")?,
                 ends_at: r.try_get("ends_at")?,
                 ended_at: r.try_get("ended_at")?,
+                abandoned: r.try_get::<i64, _>("abandoned")? != 0,
             },
         );
     }
@@ -626,7 +630,13 @@ fn check_stored(stored: &Stored, ledger: &Ledger, before: Option<&Stored>) -> Ve
         let seats = stored.seats.iter().filter(|(s, _)| s == id).count();
         if m.state == "ended" {
             ended_with_lines += usize::from(!lines.is_empty());
-            if lines.is_empty() {
+            // A match the kill cut off is ended as abandoned when the server comes back (its
+            // simulation died with the process), with no result line: one that had finished
+            // (and has its lines) is never abandoned afterwards.
+            if m.abandoned && !lines.is_empty() {
+                bad.push(format!("match {id} is abandoned but has result lines"));
+            }
+            if !m.abandoned && lines.is_empty() {
                 bad.push(format!("match {id} ended without a result line"));
             }
             if m.ended_at.is_none() || m.players != 0 || seats != 0 {

@@ -223,11 +223,13 @@ impl Store {
     }
 
     /// Ends a match that will never report its results (its node died, or it never started
-    /// on a node that is going away): no results, seats released. `false` if it had ended.
+    /// on a node that is going away): no results, marked abandoned, seats released. `false`
+    /// if it had ended.
     pub async fn abandon_match(&self, match_id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ended = sqlx::query(
-            "UPDATE matches SET state = $2, ended_at = $3, players = 0 WHERE id = $1 AND state <> $2",
+            "UPDATE matches SET state = $2, ended_at = $3, players = 0, abandoned = 1 \
+             WHERE id = $1 AND state <> $2",
         )
         .bind(match_id)
         .bind(state::ENDED)
