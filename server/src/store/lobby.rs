@@ -68,6 +68,13 @@ pub enum TicketClaim {
 
 const COLUMNS: &str = "id, game, map, public, capacity, players, state, node_id, created_at";
 
+/// A match that has not ended, written as the partial indexes' predicate. A literal rather than
+/// a bound `state::ENDED`: PostgreSQL uses a partial index only where it can prove the query
+/// implies its predicate, which a parameter defeats once a prepared statement goes generic. Ended
+/// matches are kept for ever (results, history), so without the indexes every lobby query
+/// would scan them all.
+pub(crate) const LIVE: &str = "state <> 'ended'";
+
 fn from_row(row: &AnyRow) -> Result<MatchRow, sqlx::Error> {
     Ok(MatchRow {
         id: row.try_get("id")?,
@@ -158,11 +165,10 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND (public = 1 OR $2 = 1) \
-             ORDER BY created_at DESC, id LIMIT $3"
+            "SELECT {COLUMNS} FROM matches WHERE {LIVE} AND (public = 1 OR $1 = 1) \
+             ORDER BY created_at DESC, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
-            .bind(state::ENDED)
             .bind(include_private as i64)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -184,14 +190,13 @@ impl Store {
         alive: Alive<'_>,
     ) -> Result<Vec<MatchRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM matches WHERE state <> $1 AND public = 1 AND players < capacity \
-             AND game = $5 AND ($3 IS NULL OR map = $3) AND (ends_at IS NULL OR ends_at > $4) \
-             AND (node_id IS NULL OR node_id = $6 OR node_id IN \
-                  (SELECT id FROM nodes WHERE state = $7 AND heartbeat_at > $8)) \
-             ORDER BY players DESC, created_at ASC, id LIMIT $2"
+            "SELECT {COLUMNS} FROM matches WHERE {LIVE} AND public = 1 AND players < capacity \
+             AND game = $4 AND ($2 IS NULL OR map = $2) AND (ends_at IS NULL OR ends_at > $3) \
+             AND (node_id IS NULL OR node_id = $5 OR node_id IN \
+                  (SELECT id FROM nodes WHERE state = $6 AND heartbeat_at > $7)) \
+             ORDER BY players DESC, created_at ASC, id LIMIT $1"
         );
         let rows = sqlx::query(&sql)
-            .bind(state::ENDED)
             .bind(limit)
             .bind(map)
             .bind(ending_after)

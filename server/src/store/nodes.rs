@@ -6,7 +6,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::lobby::{Alive, state};
+use super::lobby::{Alive, LIVE, state};
 use super::{Store, StoreError};
 
 /// Node states as stored.
@@ -151,25 +151,25 @@ impl Store {
     /// The live node serving `game` with the fewest seats taken in its live matches (then the
     /// fewest matches, so empty matches spread too), among those below their capacity.
     pub async fn place_match(&self, q: PlaceQuery<'_>) -> Result<Option<Placement>, StoreError> {
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT n.id, n.url, n.capacity, \
              CAST((SELECT COALESCE(SUM(m.players), 0) FROM matches m \
-                   WHERE m.node_id = n.id AND m.state <> $1) AS BIGINT) AS seats, \
+                   WHERE m.node_id = n.id AND m.{LIVE}) AS BIGINT) AS seats, \
              CAST((SELECT COUNT(*) FROM matches m \
-                   WHERE m.node_id = n.id AND m.state <> $1) AS BIGINT) AS live \
+                   WHERE m.node_id = n.id AND m.{LIVE}) AS BIGINT) AS live \
              FROM nodes n \
-             WHERE n.state = $2 AND (n.heartbeat_at > $3 OR n.id = $4) AND n.games LIKE $5 \
-             AND ($6 IS NULL OR n.region = $6) \
-             ORDER BY seats, live, n.id",
-        )
-        .bind(state::ENDED)
-        .bind(node_state::LIVE)
-        .bind(q.alive.after)
-        .bind(q.alive.asking)
-        .bind(format!("%,{},%", q.game))
-        .bind(q.region)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE n.state = $1 AND (n.heartbeat_at > $2 OR n.id = $3) AND n.games LIKE $4 \
+             AND ($5 IS NULL OR n.region = $5) \
+             ORDER BY seats, live, n.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(node_state::LIVE)
+            .bind(q.alive.after)
+            .bind(q.alive.asking)
+            .bind(format!("%,{},%", q.game))
+            .bind(q.region)
+            .fetch_all(&self.pool)
+            .await?;
         for row in rows {
             let seats: i64 = row.try_get("seats")?;
             if seats < row.try_get::<i64, _>("capacity")? {
@@ -211,9 +211,9 @@ impl Store {
         &self,
         node_id: &str,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT id, state FROM matches WHERE node_id = $1 AND state <> $2")
+        let sql = format!("SELECT id, state FROM matches WHERE node_id = $1 AND {LIVE}");
+        let rows = sqlx::query(&sql)
             .bind(node_id)
-            .bind(state::ENDED)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -271,13 +271,11 @@ impl Store {
     /// Live matches placed on a node that is not registered (it died, or left without ending
     /// them).
     pub async fn orphaned_matches(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM matches WHERE state <> $1 AND node_id IS NOT NULL \
-             AND node_id NOT IN (SELECT id FROM nodes)",
-        )
-        .bind(state::ENDED)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT id FROM matches WHERE {LIVE} AND node_id IS NOT NULL \
+             AND node_id NOT IN (SELECT id FROM nodes)"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         ids(&rows)
     }
 }
