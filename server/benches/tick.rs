@@ -139,6 +139,7 @@ fn tick_benches(c: &mut Criterion) {
 /// as they do in steady play at a few ticks of round trip, each a tick after their previous ack,
 /// which the bodies predict from) and assemble every client's frame.
 fn match_tick_benches(c: &mut Criterion) {
+    use server::matches::Viewer;
     use server::matches::frame::{History, TickFrame};
     use server::metrics::Metrics;
     use shared::protocol::SnapshotHeader;
@@ -183,9 +184,13 @@ fn match_tick_benches(c: &mut Criterion) {
         let frame = publish(&mut game, &mut driver);
         let base = history.get(Tick(frame.tick.0 - 3)).expect("held");
         let older = history.get(Tick(frame.tick.0 - 4)).expect("held");
-        let key = frame.body(None, None, &metrics).len();
-        let plain = frame.body(Some(&base), None, &metrics).len();
-        let delta = frame.body(Some(&base), Some(&older), &metrics).len();
+        let key = frame.body(Viewer::Everything, None, None, &metrics).len();
+        let plain = frame
+            .body(Viewer::Everything, Some(&base), None, &metrics)
+            .len();
+        let delta = frame
+            .body(Viewer::Everything, Some(&base), Some(&older), &metrics)
+            .len();
         let per_client = |body: usize| (body + 8) as f64 * rate / 1000.0;
         println!(
             "{name}: {} entities; keyframe {key} B ({:.1} KB/s per client at {rate} Hz), \
@@ -198,8 +203,12 @@ fn match_tick_benches(c: &mut Criterion) {
         for age in 1..=3 {
             let base = history.get(Tick(frame.tick.0 - age)).expect("held");
             let older = history.get(Tick(frame.tick.0 - age - 1)).expect("held");
-            let plain = frame.body(Some(&base), None, &metrics).len();
-            let delta = frame.body(Some(&base), Some(&older), &metrics).len();
+            let plain = frame
+                .body(Viewer::Everything, Some(&base), None, &metrics)
+                .len();
+            let delta = frame
+                .body(Viewer::Everything, Some(&base), Some(&older), &metrics)
+                .len();
             println!(
                 "  ack {age} tick(s) old: plain {plain} B ({:.1} KB/s), predicted {delta} B \
                  ({:.1} KB/s)",
@@ -215,7 +224,12 @@ fn match_tick_benches(c: &mut Criterion) {
                     let ack = Tick(frame.tick.0.saturating_sub(2 + client % 2));
                     let baseline = history.get(ack);
                     let older = history.get(Tick(ack.0.saturating_sub(1)));
-                    let body = frame.body(baseline.as_deref(), older.as_deref(), &metrics);
+                    let body = frame.body(
+                        Viewer::Everything,
+                        baseline.as_deref(),
+                        older.as_deref(),
+                        &metrics,
+                    );
                     let header = SnapshotHeader {
                         tick: frame.tick,
                         baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),

@@ -12,6 +12,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use server::matches::Viewer;
 use server::matches::frame::{History, TickFrame};
 use server::matches::outbox::{Acks, PendingSnapshot, TickOut};
 use server::metrics::Metrics;
@@ -58,6 +59,7 @@ fn write_path(c: &mut Criterion) {
                     out.ping = (i % 30 == 0).then_some(&ping[..]);
                     let pending = PendingSnapshot {
                         frame: frame.clone(),
+                        viewer: Viewer::Everything,
                         last_input_seq: i as u32,
                     };
                     black_box(out.assemble(*acks, &pending));

@@ -168,6 +168,10 @@ pub struct Limits {
     /// a late tick for every match on it; below 0 it is served before other work. Raising
     /// priority needs `CAP_SYS_NICE` (root has it); without, the server warns and runs at 0.
     pub tick_thread_nice: Nice,
+    /// Whether a game's interest management applies: each player gets only the entities the
+    /// game says it sees (which also keeps a modified client from showing what is hidden). Off,
+    /// everyone gets the whole world (for comparing the two).
+    pub interest_management: bool,
 }
 
 /// A nice value, -20 (most favoured) to 19.
@@ -222,6 +226,7 @@ impl Default for Limits {
             max_connections_per_address: 256,
             header_timeout_s: 10.0,
             tick_thread_nice: Nice(-10),
+            interest_management: true,
         }
     }
 }

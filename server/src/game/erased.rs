@@ -2,9 +2,9 @@
 //! values, events by kind), so one driver runs every game.
 
 use shared::schema::{GameProtocol, InputValues, NetEvent, Replicated};
-use shared::{Event, World};
+use shared::{Event, NetId, World};
 
-use super::{Events, Game, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter};
+use super::{Events, Game, Interest, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter};
 
 /// A running game of any type. Same call order as [`Game`]. The tick driver holds one; tests
 /// and benchmarks get one from [`super::Games::start`].
@@ -22,6 +22,9 @@ pub trait AnyGame: Send {
     fn ticks_remaining(&self) -> u32;
     fn results(&self) -> Vec<Outcome>;
     fn state_hash(&self) -> u64;
+    fn interest(&self) -> Interest;
+    fn viewpoint(&self, player: PlayerId) -> Option<(i32, i32)>;
+    fn sees(&self, player: PlayerId, id: NetId, row: &[i32]) -> bool;
 }
 
 /// A game and its event buffer, reused every step.
@@ -95,6 +98,18 @@ impl<G: Game> AnyGame for Running<G> {
 
     fn state_hash(&self) -> u64 {
         self.game.state_hash()
+    }
+
+    fn interest(&self) -> Interest {
+        self.game.interest()
+    }
+
+    fn viewpoint(&self, player: PlayerId) -> Option<(i32, i32)> {
+        self.game.viewpoint(player)
+    }
+
+    fn sees(&self, player: PlayerId, id: NetId, row: &[i32]) -> bool {
+        self.game.sees(player, id, row)
     }
 }
 

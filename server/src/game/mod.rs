@@ -13,6 +13,7 @@
 
 mod catalog;
 mod erased;
+mod interest;
 
 use shared::assets::AssetError;
 use shared::schema::{GameProtocol, NetEvent, Replicated};
@@ -20,6 +21,8 @@ use shared::{NetId, World};
 
 pub use catalog::{GameInfo, GameSet, Games, MapInfo};
 pub use erased::AnyGame;
+pub(crate) use interest::Cell;
+pub use interest::{Interest, Radius};
 
 /// A player's id within a match (never 0: owner 0 means "nobody" in declarations).
 pub type PlayerId = u32;
@@ -100,6 +103,24 @@ pub trait Game: Sized + Send + 'static {
         let mut out = WorldWriter::new();
         self.world(&mut out);
         shared::checksum(&out.finish())
+    }
+
+    /// What each player sees (interest management): by default, everything. Asked once, when
+    /// the match starts.
+    fn interest(&self) -> Interest {
+        Interest::Everything
+    }
+
+    /// Under [`Interest::Radius`], where `player` sees from this tick; `None` keeps the view it
+    /// had (a player waiting to respawn still sees where it died).
+    fn viewpoint(&self, _player: PlayerId) -> Option<(i32, i32)> {
+        None
+    }
+
+    /// Under [`Interest::Custom`], whether `player` sees the entity `id` whose replicated row is
+    /// `row` this tick. Asked for every player and entity every tick, after `world`.
+    fn sees(&self, _player: PlayerId, _id: NetId, _row: &[i32]) -> bool {
+        true
     }
 }
 

@@ -22,6 +22,7 @@ use super::inlet::{Inlet, LinkEnd};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot, TickOut};
 use super::schedule::Schedule;
 use super::settings::MatchSettings;
+use super::views::{ViewKeeper, Viewer};
 use crate::game::{AnyGame, JoinInfo};
 use crate::metrics::Metrics;
 use crate::store::{ResultRow, Store};
@@ -153,6 +154,10 @@ struct Running {
     end: Option<(u16, String)>,
     /// The buffer each client's frame is assembled in, kept from tick to tick.
     write_buf: Vec<u8>,
+    /// What each player sees.
+    views: ViewKeeper,
+    /// Scratch: the seated players, in order.
+    players: Vec<u32>,
 }
 
 impl Driver {
@@ -170,6 +175,8 @@ impl Driver {
             shared_events: Vec::new().into(),
             end: None,
             write_buf: Vec::with_capacity(4096),
+            views: ViewKeeper::new(self.game.interest(), self.settings.interest_management),
+            players: Vec::new(),
         };
         let store = self.store.clone();
         let id = self.match_id.clone();
@@ -230,12 +237,25 @@ impl Driver {
         state.tick = state.tick.next();
         let tick = state.tick;
         let with_checksum = tick.0.is_multiple_of(self.settings.checksum_interval);
-        let frame = Arc::new(TickFrame::new(
-            tick,
-            self.game.world(),
-            self.recent_events(state, tick, events),
-            with_checksum,
-        ));
+        let world = self.game.world();
+        let views = if state.views.limits() {
+            state.players.clear();
+            state.players.extend(state.seats.keys().copied());
+            state
+                .views
+                .views(&*self.game, &world, &state.players, with_checksum)
+        } else {
+            None
+        };
+        let frame = Arc::new(
+            TickFrame::new(
+                tick,
+                world,
+                self.recent_events(state, tick, events),
+                with_checksum,
+            )
+            .with_views(views),
+        );
         self.history.push(frame.clone());
 
         // One ping a second measures round trips; every client gets it with this tick's
@@ -257,7 +277,7 @@ impl Driver {
         out.ping = ping.as_deref();
         // The oldest world a connected client may still ask a delta against.
         let mut oldest_needed = tick;
-        for seat in state.seats.values_mut() {
+        for (player_id, seat) in &mut state.seats {
             let Some(link) = &seat.link else { continue };
             if let Some(needed) = link.outbox.acked().oldest_needed()
                 && tick.since(needed) > tick.since(oldest_needed)
@@ -267,6 +287,7 @@ impl Driver {
             let offer = link.outbox.offer_snapshot(
                 PendingSnapshot {
                     frame: frame.clone(),
+                    viewer: Viewer::Player(*player_id),
                     last_input_seq: seat.last_input_seq,
                 },
                 &mut out,
@@ -374,6 +395,7 @@ impl Driver {
             return;
         };
         self.game.leave(player_id);
+        state.views.forget(player_id);
         state
             .pending_events
             .push(Event::PlayerLeft { player: player_id });

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use shared::protocol::{SnapshotBody, TimedEvent};
 use shared::{Event, Prediction, Tick, World, codec, diff, diff_predicted, keyframe};
 
+use super::views::{ViewNo, Viewer, Views, WHOLE};
 use crate::metrics::Metrics;
 
 /// Recent events by tick: each tick's are shared (`Arc`) from the tick they happened on until
@@ -27,18 +28,22 @@ pub struct TickFrame {
     pub events: EventLog,
     /// The world's checksum on ticks that carry one.
     pub checksum: Option<u64>,
+    /// What each player sees, when the game limits it; `None`: everyone sees `world`.
+    pub views: Option<Views>,
     /// Encoded bodies by what they are against. In steady play every client acks one of the same
     /// one or two ticks, each a tick after the one it acked before, so this holds one or two
-    /// entries.
+    /// entries per view.
     bodies: Mutex<Vec<(BodyKey, Bytes)>>,
 }
 
 /// What a body is encoded against: the older baseline it predicts from and the baseline
-/// ([`Tick::ZERO`] for none: a keyframe has neither, a plain delta no older one).
+/// ([`Tick::ZERO`] for none: a keyframe has neither, a plain delta no older one), and the view
+/// of each (the client's view at this tick and at each baseline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BodyKey {
-    older: Tick,
-    baseline: Tick,
+    older: (Tick, ViewNo),
+    baseline: (Tick, ViewNo),
+    view: ViewNo,
 }
 
 impl TickFrame {
@@ -49,49 +54,75 @@ impl TickFrame {
             world,
             events,
             checksum,
+            views: None,
             bodies: Mutex::new(Vec::with_capacity(2)),
         }
     }
 
-    /// The encoded body of this tick against `baseline` (`None` = keyframe), predicting
-    /// positions from `older` (a tick before `baseline` that the client also holds) when given.
-    /// Encoded once, by the tick for the first client on these baselines, and shared by every
-    /// other client on them (one or two pairs a tick in steady play).
+    /// The frame with each player's view.
+    pub fn with_views(mut self, views: Option<Views>) -> TickFrame {
+        self.views = views;
+        self
+    }
+
+    /// What `viewer` sees on this tick: its view's number, world and checksum. `None` for a
+    /// player with no view here (it was not in the match yet): no baseline for it.
+    pub fn seen_by(&self, viewer: Viewer) -> Option<(ViewNo, &World, Option<u64>)> {
+        match (viewer, &self.views) {
+            (Viewer::Player(player), Some(views)) => {
+                let (no, view) = views.of(player)?;
+                Some((no, &view.world, view.checksum))
+            }
+            _ => Some((WHOLE, &self.world, self.checksum)),
+        }
+    }
+
+    /// The encoded body of this tick for `viewer` against `baseline` (`None` = keyframe),
+    /// predicting positions from `older` (a tick before `baseline` that the client also holds)
+    /// when given. Encoded once, by the tick for the first client on these baselines and views,
+    /// and shared by every other client on them (one or two pairs a view a tick in steady play).
+    /// A baseline the viewer has no view in is none.
     pub fn body(
         &self,
+        viewer: Viewer,
         baseline: Option<&TickFrame>,
         older: Option<&TickFrame>,
         metrics: &Metrics,
     ) -> Bytes {
-        let against = baseline.map(|b| {
-            let prediction =
-                older.and_then(|o| Prediction::between(o.tick, b.tick, self.tick).map(|p| (o, p)));
-            (b, prediction)
+        let Some((view, world, checksum)) = self.seen_by(viewer) else {
+            // Every player in the match has a view; a viewer who has none sees nothing.
+            return self.empty_body(metrics);
+        };
+        let baseline = baseline.and_then(|b| Some((b.tick, b.seen_by(viewer)?)));
+        let against = baseline.map(|(b_tick, b)| {
+            let prediction = older.and_then(|o| {
+                let p = Prediction::between(o.tick, b_tick, self.tick)?;
+                Some((o.tick, o.seen_by(viewer)?, p))
+            });
+            (b_tick, b, prediction)
         });
         let key = BodyKey {
             older: against
-                .and_then(|(_, p)| p)
-                .map_or(Tick::ZERO, |(o, _)| o.tick),
-            baseline: baseline.map_or(Tick::ZERO, |b| b.tick),
+                .and_then(|(_, _, p)| p)
+                .map_or((Tick::ZERO, WHOLE), |(t, (no, _, _), _)| (t, no)),
+            baseline: against.map_or((Tick::ZERO, WHOLE), |(t, (no, _, _), _)| (t, no)),
+            view,
         };
         if let Some(found) = self.cached(key) {
             return found;
         }
         let delta = match against {
-            Some((b, Some((o, p)))) => diff_predicted(&o.world, &b.world, &self.world, p),
-            Some((b, None)) => diff(&b.world, &self.world),
-            None => keyframe(&self.world),
+            Some((_, (_, b, _), Some((_, (_, o, _), p)))) => diff_predicted(o, b, world, p),
+            Some((_, (_, b, _), None)) => diff(b, world),
+            None => keyframe(world),
         };
         // Keyframes always carry the checksum: a client starting over can verify at once.
-        let checksum = match baseline {
-            None => Some(
-                self.checksum
-                    .unwrap_or_else(|| shared::checksum(&self.world)),
-            ),
-            Some(_) => self.checksum,
+        let checksum = match against {
+            None => Some(checksum.unwrap_or_else(|| shared::checksum(world))),
+            Some(_) => checksum,
         };
         // A keyframe starts the client over: this tick's events only.
-        let after = baseline.map_or(Tick(self.tick.0.wrapping_sub(1)), |b| b.tick);
+        let after = against.map_or(Tick(self.tick.0.wrapping_sub(1)), |(t, _, _)| t);
         let body = Bytes::from(codec::encode_snapshot_body(&SnapshotBody {
             delta,
             events: self.events_after(after),
@@ -106,6 +137,17 @@ impl TickFrame {
         }
         bodies.push((key, body.clone()));
         body
+    }
+
+    /// A keyframe of nothing, with this tick's events.
+    fn empty_body(&self, metrics: &Metrics) -> Bytes {
+        let empty = World::new(self.world.schema());
+        metrics.bodies_encoded.inc();
+        Bytes::from(codec::encode_snapshot_body(&SnapshotBody {
+            delta: keyframe(&empty),
+            events: self.events_after(Tick(self.tick.0.wrapping_sub(1))),
+            checksum: Some(shared::checksum(&empty)),
+        }))
     }
 
     /// Drops the encoded bodies. Only the tick that published a frame sends it, so once its
@@ -217,13 +259,13 @@ mod tests {
     fn bodies_are_shared_within_the_tick_and_released_after_it() {
         let metrics = Metrics::new();
         let (base, now) = (frame(1, 1), frame(2, 2));
-        let first = now.body(Some(&base), None, &metrics);
-        let again = now.body(Some(&base), None, &metrics);
+        let first = now.body(Viewer::Everything, Some(&base), None, &metrics);
+        let again = now.body(Viewer::Everything, Some(&base), None, &metrics);
         assert_eq!(first.as_ptr(), again.as_ptr(), "one encoding, shared");
         assert_eq!(metrics.bodies_encoded.get(), 1);
         now.release_bodies();
         assert_eq!(now.cached_count(), 0, "nothing kept once released");
-        let later = now.body(Some(&base), None, &metrics);
+        let later = now.body(Viewer::Everything, Some(&base), None, &metrics);
         assert_eq!(later, first, "encoded again, identically, if ever asked");
         assert_eq!(metrics.bodies_encoded.get(), 2);
     }
@@ -266,10 +308,10 @@ mod tests {
         let metrics = Metrics::new();
         let base = frame(1, 0);
         let current = frame(2, 10);
-        let a = current.body(Some(&base), None, &metrics);
-        let b = current.body(Some(&base), None, &metrics);
+        let a = current.body(Viewer::Everything, Some(&base), None, &metrics);
+        let b = current.body(Viewer::Everything, Some(&base), None, &metrics);
         assert_eq!(a.as_ptr(), b.as_ptr(), "the same buffer, not a copy");
-        let key = current.body(None, None, &metrics);
+        let key = current.body(Viewer::Everything, None, None, &metrics);
         assert!(
             key.len() > a.len(),
             "keyframe {} B larger than delta {} B",
@@ -304,10 +346,10 @@ mod tests {
     fn a_predicted_body_is_shared_per_pair_of_baselines_and_rebuilds_the_world() {
         let metrics = Metrics::new();
         let (older, base, current) = (gliding(4), gliding(5), gliding(8));
-        let predicted = current.body(Some(&base), Some(&older), &metrics);
-        let again = current.body(Some(&base), Some(&older), &metrics);
+        let predicted = current.body(Viewer::Everything, Some(&base), Some(&older), &metrics);
+        let again = current.body(Viewer::Everything, Some(&base), Some(&older), &metrics);
         assert_eq!(predicted.as_ptr(), again.as_ptr(), "one buffer per pair");
-        let plain = current.body(Some(&base), None, &metrics);
+        let plain = current.body(Viewer::Everything, Some(&base), None, &metrics);
         assert_ne!(
             predicted.as_ptr(),
             plain.as_ptr(),
@@ -340,17 +382,17 @@ mod tests {
     fn an_older_frame_not_before_the_baseline_gives_the_plain_body() {
         let metrics = Metrics::new();
         let (base, current) = (gliding(5), gliding(8));
-        let plain = current.body(Some(&base), None, &metrics);
-        let same = current.body(Some(&base), Some(&base), &metrics);
+        let plain = current.body(Viewer::Everything, Some(&base), None, &metrics);
+        let same = current.body(Viewer::Everything, Some(&base), Some(&base), &metrics);
         assert_eq!(
             plain.as_ptr(),
             same.as_ptr(),
             "no prediction from the baseline itself"
         );
-        let key = current.body(None, Some(&base), &metrics);
+        let key = current.body(Viewer::Everything, None, Some(&base), &metrics);
         assert_eq!(
             key,
-            current.body(None, None, &metrics),
+            current.body(Viewer::Everything, None, None, &metrics),
             "a keyframe ignores the older frame"
         );
         assert_eq!(metrics.bodies_encoded.get(), 2, "plain and keyframe only");
@@ -371,7 +413,7 @@ mod tests {
         let decode = |bytes: Bytes| -> SnapshotBody {
             codec::decode_value(&bytes, codec::MAX_SERVER_MESSAGE).expect("decodes")
         };
-        let delta = decode(current.body(Some(&base), None, &metrics));
+        let delta = decode(current.body(Viewer::Everything, Some(&base), None, &metrics));
         let got: Vec<(u16, Event)> = delta.events.into_iter().map(|e| (e.ago, e.event)).collect();
         assert_eq!(
             got,
@@ -379,14 +421,14 @@ mod tests {
             "events after baseline tick 4 only, stamped with their age"
         );
         let older_base = frame(2, 0);
-        let delta = decode(current.body(Some(&older_base), None, &metrics));
+        let delta = decode(current.body(Viewer::Everything, Some(&older_base), None, &metrics));
         let ages: Vec<u16> = delta.events.iter().map(|e| e.ago).collect();
         assert_eq!(
             ages,
             vec![3, 2, 0],
             "a client two ticks further back gets three"
         );
-        let key = decode(current.body(None, None, &metrics));
+        let key = decode(current.body(Viewer::Everything, None, None, &metrics));
         assert_eq!(
             key.events.len(),
             1,
@@ -399,7 +441,7 @@ mod tests {
         let metrics = Metrics::new();
         let base = frame(1, 0);
         let current = frame(2, 10);
-        let body = current.body(Some(&base), None, &metrics);
+        let body = current.body(Viewer::Everything, Some(&base), None, &metrics);
         let decoded: SnapshotBody =
             codec::decode_value(&body, codec::MAX_SERVER_MESSAGE).expect("decodes");
         let rebuilt = shared::apply(&base.world, &decoded.delta).expect("applies");

@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod settings;
+pub mod views;
 pub mod wire;
 
 pub use driver::{Joined, MatchSummary, PlayerSummary};
@@ -15,3 +16,4 @@ pub use inlet::{Inlet, LinkEnd};
 pub use outbox::Outbox;
 pub use registry::{MatchHandle, Registry, RegistryError, RegistryParts};
 pub use settings::MatchSettings;
+pub use views::Viewer;

@@ -17,6 +17,9 @@ pub struct MatchSettings {
     pub checksum_interval: u32,
     /// Ticks of history kept as delta baselines.
     pub history_ticks: usize,
+    /// Whether each player gets only what the game says it sees (off: everyone sees the whole
+    /// world, whatever the game asks).
+    pub interest_management: bool,
 }
 
 impl MatchSettings {
@@ -30,6 +33,7 @@ impl MatchSettings {
             checksum_interval: 10,
             // An ack older than the span gets a keyframe; clients size their history by it.
             history_ticks: shared::replica::baseline_span_ticks(tick_rate),
+            interest_management: limits.interest_management,
         }
     }
 }

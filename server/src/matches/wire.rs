@@ -30,8 +30,12 @@ pub(crate) fn snapshot_message(
     out: &mut Vec<u8>,
 ) -> Tick {
     let tick = pending.frame.tick;
+    let viewer = pending.viewer;
+    // A baseline the client had no view in (it joined after) is no baseline.
     let baseline = if !acks.newest.is_zero() && acks.newest < tick {
-        history.get(acks.newest)
+        history
+            .get(acks.newest)
+            .filter(|b| b.seen_by(viewer).is_some())
     } else {
         None
     };
@@ -45,7 +49,7 @@ pub(crate) fn snapshot_message(
     };
     let body = pending
         .frame
-        .body(baseline.as_deref(), older.as_deref(), metrics);
+        .body(viewer, baseline.as_deref(), older.as_deref(), metrics);
     let header = SnapshotHeader {
         tick,
         baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),

@@ -86,6 +86,22 @@ pub(crate) struct MapDef {
     /// Seats in a match on this map; `players_per_match` of `game.toml` when absent.
     #[serde(default)]
     pub max_players: Option<u16>,
+    /// How far a player sees, on maps bigger than a screen; everything when absent.
+    #[serde(default)]
+    pub view: Option<ViewDef>,
+}
+
+/// A map's `[view]`: each player sees the entities in the grid cells near it (interest
+/// management; see `server/src/game/interest.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ViewDef {
+    /// A cell enters view when its nearest point is this close to the player.
+    pub radius: f32,
+    /// The side of a grid cell.
+    pub cell: f32,
+    /// How much further a cell must be before it leaves view again.
+    pub margin: f32,
 }
 
 /// An axis-aligned wall: `x`, `y` is the top-left corner.
@@ -242,6 +258,20 @@ pub(crate) fn parse_map(file: &str, text: &str) -> Result<MapDef, AssetError> {
     }
     if map.drones > 1000 {
         return Err(invalid("drones".into(), "at most 1000".into()));
+    }
+    if let Some(view) = map.view {
+        for (field, v, least) in [
+            ("view.radius", view.radius, 0.0),
+            ("view.cell", view.cell, 10.0),
+            ("view.margin", view.margin, 0.0),
+        ] {
+            if !(v.is_finite() && (least..=MAX_EXTENT).contains(&v)) {
+                return Err(invalid(
+                    field.into(),
+                    format!("must be between {least} and 100000"),
+                ));
+            }
+        }
     }
     Ok(map)
 }

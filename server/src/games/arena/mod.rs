@@ -32,7 +32,9 @@ use shared::schema::{GameProtocol, Replicated};
 use shared::{NetId, Tick, World};
 use slotmap::SlotMap;
 
-use crate::game::{Events, Game, JoinInfo, Outcome, PlayerId, Refusal, WorldWriter, net_id};
+use crate::game::{
+    Events, Game, Interest, JoinInfo, Outcome, PlayerId, Radius, Refusal, WorldWriter, net_id,
+};
 use digest::Digest;
 use entity::{Body, Entity, EntityKey, Player, Projectile};
 use roster::Seat;
@@ -82,6 +84,8 @@ pub(crate) struct Arena {
     rng: ChaCha8Rng,
     tick: Tick,
     events: Vec<ArenaEvent>,
+    /// What each player sees: everything, or what is near it on maps with a `[view]`.
+    interest: Interest,
     /// Scratch buffers reused every step.
     targets: Vec<Target>,
     new_projectiles: Vec<Entity>,
@@ -143,6 +147,17 @@ impl Arena {
             rng: ChaCha8Rng::seed_from_u64(seed),
             tick: Tick::ZERO,
             events: Vec::new(),
+            interest: map.view.map_or(Interest::Everything, |v| {
+                Radius::new(
+                    ArenaEntity::SCHEMA,
+                    "x",
+                    "y",
+                    pos_to_fixed(v.cell),
+                    pos_to_fixed(v.radius),
+                    pos_to_fixed(v.margin),
+                )
+                .map_or(Interest::Everything, Interest::Radius)
+            }),
             targets: Vec::new(),
             new_projectiles: Vec::new(),
             expired: Vec::new(),
@@ -610,5 +625,14 @@ impl Game for Arena {
 
     fn state_hash(&self) -> u64 {
         Arena::state_hash(self)
+    }
+
+    fn interest(&self) -> Interest {
+        self.interest
+    }
+
+    fn viewpoint(&self, player: PlayerId) -> Option<(i32, i32)> {
+        let key = self.roster.get(&player)?.entity?;
+        Some(self.entities.get(key)?.pos)
     }
 }

@@ -64,6 +64,7 @@ fn map() -> MapDef {
         orb_spawners: vec![Point { x: 800.0, y: 800.0 }],
         drones: 0,
         max_players: None,
+        view: None,
     }
 }
 

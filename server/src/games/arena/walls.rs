@@ -199,6 +199,7 @@ mod tests {
             orb_spawners: vec![],
             drones: 0,
             max_players: None,
+            view: None,
         })
     }
 

@@ -21,6 +21,7 @@ use shared::Tick;
 use tokio::sync::Notify;
 
 use super::frame::{History, TickFrame};
+use super::views::Viewer;
 use super::wire::{close_payload, push_frame, snapshot_message};
 use crate::metrics::Metrics;
 use crate::net::{Sock, TlsSocket, Watch};
@@ -35,10 +36,12 @@ const UNSENT_BOUND: usize = 256 * 1024;
 /// The most of an emptied unsent buffer an outbox keeps allocated.
 const UNSENT_KEPT: usize = 4 * 1024;
 
-/// A snapshot for one client: the tick's shared frame and what the client's inputs reached.
+/// A snapshot for one client: the tick's shared frame, whose view of it the client gets, and
+/// what the client's inputs reached.
 #[derive(Debug, Clone)]
 pub struct PendingSnapshot {
     pub frame: Arc<TickFrame>,
+    pub viewer: Viewer,
     pub last_input_seq: u32,
 }
 
@@ -378,6 +381,7 @@ mod tests {
                 Vec::new().into(),
                 false,
             )),
+            viewer: Viewer::Everything,
             last_input_seq: tick,
         }
     }

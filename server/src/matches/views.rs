@@ -1,0 +1,209 @@
+//! Interest management, the server's side: each tick, the world each player sees.
+//!
+//! Players who see the same entities share one view (one filtered world, one checksum, and so
+//! one encoded body per baseline): under a radius, everyone whose cells in view are the same;
+//! under a game's own rules, everyone it shows the same entities.
+
+use std::collections::{BTreeMap, HashMap};
+
+use shared::World;
+
+use crate::game::{AnyGame, Cell, Interest, PlayerId, Radius};
+
+/// Who a snapshot is for: a player sees its own view; a spectator sees the whole world or
+/// follows a player's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Everything,
+    Player(PlayerId),
+}
+
+/// The view numbers of a frame: [`WHOLE`] is the frame's whole world.
+pub(crate) type ViewNo = u32;
+
+/// The whole world, seen by spectators and by everyone when the game limits nothing.
+pub(crate) const WHOLE: ViewNo = ViewNo::MAX;
+
+/// One distinct view of a tick.
+#[derive(Debug)]
+pub struct View {
+    pub world: World,
+    /// On ticks that carry a checksum, the view's (what the client holds is the view).
+    pub checksum: Option<u64>,
+}
+
+/// The views of one tick.
+#[derive(Debug)]
+pub struct Views {
+    /// The distinct views, in order of first use.
+    views: Vec<View>,
+    /// Each player's view, sorted by player.
+    of: Vec<(PlayerId, ViewNo)>,
+}
+
+impl Views {
+    /// A player's view this tick; `None` for a player who was not in the match.
+    pub(crate) fn of(&self, player: PlayerId) -> Option<(ViewNo, &View)> {
+        let at = self.of.binary_search_by_key(&player, |(p, _)| *p).ok()?;
+        let no = self.of[at].1;
+        Some((no, self.views.get(no as usize)?))
+    }
+
+    /// How many distinct views the tick had.
+    pub fn distinct(&self) -> usize {
+        self.views.len()
+    }
+
+    /// How many players had a view.
+    pub fn players(&self) -> usize {
+        self.of.len()
+    }
+}
+
+/// Each player's place in the interest grid, kept from tick to tick (the hysteresis needs the
+/// cells it saw last).
+#[derive(Debug)]
+pub(crate) struct ViewKeeper {
+    interest: Interest,
+    /// Under a radius: each player's cells in view, sorted.
+    cells: BTreeMap<PlayerId, Vec<Cell>>,
+    /// Scratch: each entity's cell this tick, by row.
+    entity_cells: Vec<Cell>,
+}
+
+impl ViewKeeper {
+    /// `enabled: false` shows everyone everything whatever the game asks (the server's switch,
+    /// for comparing the two).
+    pub(crate) fn new(interest: Interest, enabled: bool) -> ViewKeeper {
+        ViewKeeper {
+            interest: if enabled {
+                interest
+            } else {
+                Interest::Everything
+            },
+            cells: BTreeMap::new(),
+            entity_cells: Vec::new(),
+        }
+    }
+
+    /// Whether players see less than the whole world.
+    pub(crate) fn limits(&self) -> bool {
+        self.interest != Interest::Everything
+    }
+
+    /// Forgets a player who left the match.
+    pub(crate) fn forget(&mut self, player: PlayerId) {
+        self.cells.remove(&player);
+    }
+
+    /// The views of `players` (sorted, distinct) over this tick's `world`; `None` when everyone
+    /// sees the whole world.
+    pub(crate) fn views(
+        &mut self,
+        game: &dyn AnyGame,
+        world: &World,
+        players: &[PlayerId],
+        with_checksum: bool,
+    ) -> Option<Views> {
+        let views = match self.interest {
+            Interest::Everything => return None,
+            Interest::Radius(radius) => self.radius_views(radius, game, world, players),
+            Interest::Custom => custom_views(game, world, players),
+        };
+        let mut views = views;
+        if with_checksum {
+            for view in &mut views.views {
+                view.checksum = Some(shared::checksum(&view.world));
+            }
+        }
+        Some(views)
+    }
+
+    fn radius_views(
+        &mut self,
+        radius: Radius,
+        game: &dyn AnyGame,
+        world: &World,
+        players: &[PlayerId],
+    ) -> Views {
+        self.entity_cells.clear();
+        self.entity_cells
+            .extend(world.iter().map(|(_, row)| radius.cell_of_row(row)));
+        let mut views = Views {
+            views: Vec::new(),
+            of: Vec::with_capacity(players.len()),
+        };
+        let mut seen: HashMap<&[Cell], ViewNo> = HashMap::new();
+        for &player in players {
+            let cells = self.cells.entry(player).or_default();
+            if let Some((x, y)) = game.viewpoint(player) {
+                radius.update(cells, x, y);
+            }
+        }
+        for &player in players {
+            let cells: &[Cell] = self.cells.get(&player).map_or(&[], Vec::as_slice);
+            let no = *seen.entry(cells).or_insert_with(|| {
+                let mut view = World::with_capacity(world.schema(), world.len() / 2);
+                for ((id, row), cell) in world.iter().zip(&self.entity_cells) {
+                    if cells.binary_search(cell).is_ok() {
+                        view.push(id, row);
+                    }
+                }
+                views.views.push(View {
+                    world: view,
+                    checksum: None,
+                });
+                view_no(views.views.len() - 1)
+            });
+            views.of.push((player, no));
+        }
+        views
+    }
+}
+
+/// Views the game decides entity by entity.
+fn custom_views(game: &dyn AnyGame, world: &World, players: &[PlayerId]) -> Views {
+    let mut views = Views {
+        views: Vec::new(),
+        of: Vec::with_capacity(players.len()),
+    };
+    let mut seen: HashMap<Vec<u32>, ViewNo> = HashMap::new();
+    let mut rows = Vec::new();
+    for &player in players {
+        rows.clear();
+        rows.extend(
+            world
+                .iter()
+                .enumerate()
+                .filter(|(_, (id, row))| game.sees(player, *id, row))
+                .map(|(at, _)| at as u32),
+        );
+        let no = match seen.get(&rows) {
+            Some(no) => *no,
+            None => {
+                let mut view = World::with_capacity(world.schema(), rows.len());
+                for &at in &rows {
+                    let at = at as usize;
+                    view.push(world.ids()[at], world.row(at));
+                }
+                views.views.push(View {
+                    world: view,
+                    checksum: None,
+                });
+                let no = view_no(views.views.len() - 1);
+                seen.insert(rows.clone(), no);
+                no
+            }
+        };
+        views.of.push((player, no));
+    }
+    views
+}
+
+/// A view's number (there are never more views than players).
+fn view_no(at: usize) -> ViewNo {
+    ViewNo::try_from(at).unwrap_or(WHOLE)
+}
+
+#[cfg(test)]
+mod tests;
