@@ -350,6 +350,14 @@ impl Session {
     }
 
     /// Sends a protocol ping; its [`SessionEvent::Pong`] carries the round trip. Returns its id.
+    /// Acknowledges the newest snapshot applied without an input (what a spectator sends).
+    pub async fn send_ack(&mut self) -> Result<(), SessionError> {
+        let tick = self.replica.ack_tick();
+        self.writer.send(&ClientMessage::Ack(tick)).await?;
+        self.flush().await?;
+        Ok(())
+    }
+
     pub async fn send_ping(&mut self) -> Result<u32, SessionError> {
         let id = self.queue_ping().await?;
         self.flush().await?;

@@ -172,6 +172,11 @@ pub struct Limits {
     /// game says it sees (which also keeps a modified client from showing what is hidden). Off,
     /// everyone gets the whole world (for comparing the two).
     pub interest_management: bool,
+    /// Seconds late a spectator sees a match, so a player cannot have a friend spectate and
+    /// call out what its own screen hides (0: live).
+    pub spectator_delay_s: f32,
+    /// Spectators one match takes at once.
+    pub max_spectators_per_match: u32,
 }
 
 /// A nice value, -20 (most favoured) to 19.
@@ -227,6 +232,8 @@ impl Default for Limits {
             header_timeout_s: 10.0,
             tick_thread_nice: Nice(-10),
             interest_management: true,
+            spectator_delay_s: 0.0,
+            max_spectators_per_match: 64,
         }
     }
 }

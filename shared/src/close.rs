@@ -53,6 +53,8 @@ pub const INVALID_INPUT: u16 = 4016;
 /// The client was built for another game, or another version of its declarations (its
 /// `Hello.game_hash` differs from the match's).
 pub const GAME_MISMATCH: u16 = 4017;
+/// A spectator sent an input: its seat is read-only.
+pub const READ_ONLY: u16 = 4018;
 
 /// A short name for a close code, for logs and reports.
 pub fn name(code: u16) -> &'static str {
@@ -82,6 +84,7 @@ pub fn name(code: u16) -> &'static str {
         BANNED => "banned",
         INVALID_INPUT => "invalid_input",
         GAME_MISMATCH => "game_mismatch",
+        READ_ONLY => "read_only",
         _ => "other",
     }
 }

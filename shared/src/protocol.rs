@@ -23,6 +23,9 @@ pub enum ClientMessage {
     /// The answer to a server [`ServerMessage::Ping`], echoing its fields.
     Pong(Ping),
     Leave,
+    /// The newest snapshot applied, from a client with no input to send: a spectator (whose
+    /// seat takes no inputs) acknowledges with this, so its deltas stay deltas.
+    Ack(Tick),
 }
 
 /// The first frame of every connection.

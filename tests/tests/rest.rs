@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use server::auth::{TokenKeys, TokenKind};
 use server::config::Limits;
-use server::store::TicketClaim;
+use server::store::{TicketClaim, TicketSeat};
 use tests::{Db, Options, TestServer, assert_error, postgres_url};
 
 async fn lobby_flow(db: Db) -> anyhow::Result<()> {
@@ -235,7 +235,8 @@ async fn lobby_flow(db: Db) -> anyhow::Result<()> {
         store.redeem_ticket(t, now).await?,
         TicketClaim::Valid {
             account_id: alice_id,
-            match_id: match_id.clone()
+            match_id: match_id.clone(),
+            seat: TicketSeat::Player,
         },
         "first redemption"
     );

@@ -12,7 +12,7 @@ use super::{ApiError, AppState, Caller, Json};
 use crate::auth::random_token;
 use crate::config::TlsMode;
 use crate::game::GameInfo;
-use crate::store::{MatchRow, NewMatch, Placement, SeatOutcome};
+use crate::store::{MatchRow, NewMatch, Placement, SeatOutcome, TicketSeat};
 
 #[derive(Serialize, ToSchema)]
 pub struct MatchInfo {
@@ -291,6 +291,43 @@ pub async fn join_match(
     ticket(&state, &headers, caller.account_id, &match_id).await
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Spectate {
+    /// See this player's view (its id in the match, from `Welcome.players`); the whole world if
+    /// absent.
+    pub follow: Option<u32>,
+}
+
+/// Watch a running match: a ticket for a read-only seat. It takes no seat (a full match can be
+/// watched), sends no inputs, and sees the whole world or a followed player's view, as late as
+/// the server's `spectator_delay_s` says.
+#[utoipa::path(post, path = "/v1/matches/{match_id}/spectate", tag = "lobby", security(("bearer" = [])),
+    params(("match_id" = String, Path, description = "the match")),
+    request_body(content = Option<Spectate>),
+    responses((status = 200, body = JoinTicket), (status = 401, body = ErrorBody),
+        (status = 403, description = "banned", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "ended", body = ErrorBody)))]
+pub async fn spectate_match(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(match_id): Path<String>,
+    body: Option<Json<Spectate>>,
+) -> Result<Json<JoinTicket>, ApiError> {
+    check_not_banned(&state, caller.account_id).await?;
+    let follow = body.and_then(|Json(b)| b.follow);
+    match state.store.match_by_id(&match_id).await? {
+        None => return Err(ApiError::not_found("match_not_found", "no such match")),
+        Some(row) if row.state == crate::store::lobby::state::ENDED => {
+            return Err(ApiError::conflict("match_ended", "the match has ended"));
+        }
+        Some(_) => {}
+    }
+    let seat = TicketSeat::Spectator { follow };
+    ticket_for(&state, &headers, caller.account_id, &match_id, seat).await
+}
+
 /// Quick-join does not send players into a match with less than this left to play.
 const QUICK_JOIN_MIN_REMAINING_MS: i64 = 10_000;
 
@@ -385,6 +422,16 @@ async fn ticket(
     account_id: i64,
     match_id: &str,
 ) -> Result<Json<JoinTicket>, ApiError> {
+    ticket_for(state, headers, account_id, match_id, TicketSeat::Player).await
+}
+
+async fn ticket_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    account_id: i64,
+    match_id: &str,
+    seat: TicketSeat,
+) -> Result<Json<JoinTicket>, ApiError> {
     let ttl = state.config.limits.ticket_ttl_s;
     let id = format!("tk_{}", random_token(24));
     let expires_at = state.clock.now_ms() + i64::from(ttl) * 1000;
@@ -411,7 +458,7 @@ async fn ticket(
     };
     state
         .store
-        .insert_ticket(&id, account_id, match_id, expires_at)
+        .insert_seat_ticket(&id, account_id, match_id, seat, expires_at)
         .await?;
     Ok(Json(JoinTicket {
         ticket: id,

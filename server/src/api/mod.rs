@@ -173,6 +173,7 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lobby::map_layout))
         .routes(routes!(lobby::list_matches, lobby::create_match))
         .routes(routes!(lobby::join_match))
+        .routes(routes!(lobby::spectate_match))
         .routes(routes!(lobby::quick_join))
         .routes(routes!(admin::live_matches))
         .routes(routes!(admin::end_match))

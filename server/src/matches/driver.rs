@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::delay::Delay;
 use super::frame::{EventLog, History, TickFrame};
 use super::inlet::{Inlet, LinkEnd};
 use super::outbox::{Control, Offer, Outbox, PendingSnapshot, TickOut};
@@ -49,6 +50,15 @@ pub enum Command {
         inlet: Box<dyn Inlet>,
         reply: oneshot::Sender<Result<Joined, Refusal>>,
     },
+    /// Attach a spectator's connection: no seat, no inputs.
+    Spectate {
+        account_id: i64,
+        /// The player whose view it sees; the whole world if `None`.
+        follow: Option<u32>,
+        outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
+        reply: oneshot::Sender<Result<Joined, Refusal>>,
+    },
     Kick {
         account_id: i64,
         reason: String,
@@ -75,6 +85,8 @@ pub enum Refusal {
     InvalidReconnect,
     /// The game refused the player, with a reason the client reads.
     Game(String),
+    /// A spectator cannot watch (too many watch, or the player to follow is not here).
+    Spectator(String),
 }
 
 /// A match as the admin API lists it.
@@ -115,6 +127,14 @@ struct Seat {
     last_input_seq: u32,
     /// When the connection went away, while waiting out the grace.
     gone_since: Option<Instant>,
+}
+
+/// A read-only seat: sees the whole world or a player's view, sends nothing but acks.
+#[derive(Debug)]
+struct Spectator {
+    account_id: i64,
+    viewer: Viewer,
+    link: Link,
 }
 
 /// Everything the driver task needs.
@@ -158,6 +178,11 @@ struct Running {
     views: ViewKeeper,
     /// Scratch: the seated players, in order.
     players: Vec<u32>,
+    spectators: Vec<Spectator>,
+    /// With a spectator delay: the frames spectators will see, oldest first (only while anyone
+    /// watches), and the history their deltas are against.
+    delayed: Delay,
+    spectator_history: History,
 }
 
 impl Driver {
@@ -177,6 +202,9 @@ impl Driver {
             write_buf: Vec::with_capacity(4096),
             views: ViewKeeper::new(self.game.interest(), self.settings.interest_management),
             players: Vec::new(),
+            spectators: Vec::new(),
+            delayed: Delay::new(self.settings.spectator_delay_ticks),
+            spectator_history: History::new(self.settings.history_ticks),
         };
         let store = self.store.clone();
         let id = self.match_id.clone();
@@ -224,6 +252,7 @@ impl Driver {
         let started = std::time::Instant::now();
         let now = Instant::now();
         self.read_clients(state, now);
+        self.read_spectators(state, now);
         for (player_id, seat) in &mut state.seats {
             if let Some(input) = seat.inputs.pop_front() {
                 // Inlets check inputs against the declaration, so the game takes every one.
@@ -307,6 +336,7 @@ impl Driver {
                 Offer::Closed => drop_link(seat, now),
             }
         }
+        self.serve_spectators(state, &frame, &mut out, &mut oldest_needed);
         frame.release_bodies();
         // A seat waiting to be resumed is not counted: a resume from a forgotten tick gets a
         // keyframe, as one from beyond the capacity always did.
@@ -318,6 +348,143 @@ impl Driver {
         self.metrics
             .tick_seconds
             .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Sends the spectators their snapshot: this tick's, or with a delay the one that many
+    /// ticks old. Undelayed spectators' acks hold back `oldest_needed` in the shared history.
+    fn serve_spectators(
+        &self,
+        state: &mut Running,
+        frame: &Arc<TickFrame>,
+        out: &mut TickOut<'_>,
+        oldest_needed: &mut Tick,
+    ) {
+        if state.spectators.is_empty() {
+            if !state.delayed.is_empty() {
+                // The last spectator left: a later one starts over.
+                state.delayed.clear();
+                state.spectator_history = History::new(self.settings.history_ticks);
+            }
+            return;
+        }
+        let delay = self.settings.spectator_delay_ticks;
+        if delay == 0 {
+            self.offer_spectators(state, frame, out);
+            for s in &state.spectators {
+                if let Some(needed) = s.link.outbox.acked().oldest_needed()
+                    && frame.tick.since(needed) > frame.tick.since(*oldest_needed)
+                {
+                    *oldest_needed = needed;
+                }
+            }
+            return;
+        }
+        // Only the views someone follows are kept: every player's, for the length of the delay,
+        // would be most of a big match's memory.
+        let followed: Vec<u32> = state
+            .spectators
+            .iter()
+            .filter_map(|s| match s.viewer {
+                Viewer::Player(p) => Some(p),
+                Viewer::Everything => None,
+            })
+            .collect();
+        state.delayed.push(Arc::new(frame.keeping_views(&followed)));
+        let mut due = None;
+        while let Some(f) = state.delayed.pop_due(frame.tick) {
+            state.spectator_history.push(f.clone());
+            due = Some(f);
+        }
+        let Some(due) = due else { return };
+        let mut spectator_out = TickOut::new(
+            &state.spectator_history,
+            &self.metrics,
+            std::mem::take(&mut out.buf),
+        );
+        spectator_out.ping = out.ping;
+        let spectators = std::mem::take(&mut state.spectators);
+        state.spectators = self.offer_each(spectators, &due, &mut spectator_out);
+        due.release_bodies();
+        let mut oldest = due.tick;
+        for s in &state.spectators {
+            if let Some(needed) = s.link.outbox.acked().oldest_needed()
+                && due.tick.since(needed) > due.tick.since(oldest)
+            {
+                oldest = needed;
+            }
+        }
+        state.spectator_history.forget_before(oldest);
+        out.bytes += spectator_out.bytes;
+        out.frames += spectator_out.frames;
+        out.buf = spectator_out.buf;
+    }
+
+    fn offer_spectators(&self, state: &mut Running, frame: &Arc<TickFrame>, out: &mut TickOut<'_>) {
+        let spectators = std::mem::take(&mut state.spectators);
+        state.spectators = self.offer_each(spectators, frame, out);
+    }
+
+    /// Offers `frame` to each spectator; answers those still watching.
+    fn offer_each(
+        &self,
+        spectators: Vec<Spectator>,
+        frame: &Arc<TickFrame>,
+        out: &mut TickOut<'_>,
+    ) -> Vec<Spectator> {
+        let mut kept = Vec::with_capacity(spectators.len());
+        for s in spectators {
+            if let Viewer::Player(p) = s.viewer
+                && frame.seen_by(s.viewer).is_none()
+            {
+                // Every seated player has a view from the tick after it joined on: the
+                // followed player left.
+                s.link.outbox.close(
+                    close::MATCH_UNAVAILABLE,
+                    format!("player {p} left the match"),
+                );
+                continue;
+            }
+            let offer = s.link.outbox.offer_snapshot(
+                PendingSnapshot {
+                    frame: frame.clone(),
+                    viewer: s.viewer,
+                    last_input_seq: 0,
+                },
+                out,
+            );
+            match offer {
+                Offer::Written => kept.push(s),
+                Offer::Skipped { behind } => {
+                    self.metrics.snapshots_skipped.inc();
+                    if behind > self.settings.max_ticks_behind {
+                        s.link
+                            .outbox
+                            .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
+                        self.metrics.clients_dropped.inc();
+                    } else {
+                        kept.push(s);
+                    }
+                }
+                Offer::Closed => {}
+            }
+        }
+        kept
+    }
+
+    /// Reads the spectators: acks are taken by their inlets; an input is refused with a close,
+    /// and connections that ended are let go.
+    fn read_spectators(&mut self, state: &mut Running, now: Instant) {
+        state.spectators.retain_mut(|s| {
+            let mut sent_input = false;
+            let end = s.link.inlet.read(now, &mut |_| sent_input = true);
+            if sent_input {
+                s.link
+                    .outbox
+                    .close(close::READ_ONLY, "a spectator cannot send inputs");
+                return false;
+            }
+            end.is_none()
+        });
     }
 
     /// Reads every connected client: inputs into their seats' queues (the oldest dropped past
@@ -489,11 +656,53 @@ impl Driver {
                     }
                 }
             }
+            Command::Spectate {
+                account_id,
+                follow,
+                outbox,
+                inlet,
+                reply,
+            } => {
+                let refused = if state.end.is_some() || self.game.is_over() {
+                    Some(Refusal::Ended)
+                } else if state.spectators.len() >= self.settings.max_spectators {
+                    Some(Refusal::Spectator(format!(
+                        "the match has {} spectators, as many as it takes",
+                        state.spectators.len()
+                    )))
+                } else {
+                    follow
+                        .filter(|p| !state.seats.contains_key(p))
+                        .map(|p| Refusal::Spectator(format!("player {p} is not in this match")))
+                };
+                if let Some(refused) = refused {
+                    let _ = reply.send(Err(refused));
+                    return;
+                }
+                let welcome = self.welcome(state, 0, String::new(), 0);
+                outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
+                state.spectators.push(Spectator {
+                    account_id,
+                    viewer: follow.map_or(Viewer::Everything, Viewer::Player),
+                    link: Link { outbox, inlet },
+                });
+                let _ = reply.send(Ok(Joined { player_id: 0 }));
+            }
             Command::Kick {
                 account_id,
                 reason,
                 reply,
             } => {
+                // A kicked (or banned) account stops watching too.
+                state.spectators.retain(|s| {
+                    let kicked = s.account_id == account_id;
+                    if kicked {
+                        s.link
+                            .outbox
+                            .close(close::KICKED, format!("kicked: {reason}"));
+                    }
+                    !kicked
+                });
                 let found = state
                     .seats
                     .iter()
@@ -554,11 +763,13 @@ impl Driver {
         inlet: Box<dyn Inlet>,
         ack: Tick,
     ) -> Joined {
-        let players = state
+        let token = state
             .seats
-            .keys()
-            .filter_map(|id| Some((*id, state.names.get(id)?.1.clone())))
-            .collect();
+            .get(&player_id)
+            .map(|s| s.token.clone())
+            .unwrap_or_default();
+        let grace = self.settings.reconnect_grace.as_secs() as u16;
+        let welcome = self.welcome(state, player_id, token, grace);
         // Invariant: callers pass a player id that has a seat.
         let seat = state
             .seats
@@ -571,25 +782,40 @@ impl Driver {
         if !ack.is_zero() {
             outbox.acked().resume_from(ack);
         }
+        outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
+        seat.link = Some(Link { outbox, inlet });
+        seat.gone_since = None;
+        seat.inputs.clear();
+        Joined { player_id }
+    }
+
+    /// The `Welcome` for a connection to `player_id` (0: a spectator, who has no token).
+    fn welcome(
+        &self,
+        state: &Running,
+        player_id: u32,
+        reconnect_token: String,
+        reconnect_grace_s: u16,
+    ) -> ServerMessage {
+        let players = state
+            .seats
+            .keys()
+            .filter_map(|id| Some((*id, state.names.get(id)?.1.clone())))
+            .collect();
         let protocol: &GameProtocol = self.game.protocol();
-        let welcome = ServerMessage::Welcome(Welcome {
+        ServerMessage::Welcome(Welcome {
             player_id,
             match_id: self.match_id.clone(),
             game: protocol.name.to_string(),
             game_hash: self.game_hash,
             tick_rate: self.settings.tick_rate,
             map: self.map.clone(),
-            reconnect_token: seat.token.clone(),
-            reconnect_grace_s: self.settings.reconnect_grace.as_secs() as u16,
+            reconnect_token,
+            reconnect_grace_s,
             tick: state.tick,
             ticks_remaining: self.game.ticks_remaining(),
             players,
-        });
-        outbox.push_control(Control::Message(codec::encode_server(&welcome).into()));
-        seat.link = Some(Link { outbox, inlet });
-        seat.gone_since = None;
-        seat.inputs.clear();
-        Joined { player_id }
+        })
     }
 
     async fn finish(&mut self, state: &mut Running) {
@@ -655,11 +881,11 @@ impl Driver {
         }
         let msg: bytes::Bytes =
             codec::encode_server(&ServerMessage::MatchEnd(MatchEnd { results })).into();
-        for seat in state.seats.values_mut() {
-            if let Some(link) = seat.link.take() {
-                link.outbox.push_control(Control::Message(msg.clone()));
-                link.outbox.close(code, reason.clone());
-            }
+        let spectators = state.spectators.drain(..).map(|s| s.link);
+        let players = state.seats.values_mut().filter_map(|seat| seat.link.take());
+        for link in players.chain(spectators) {
+            link.outbox.push_control(Control::Message(msg.clone()));
+            link.outbox.close(code, reason.clone());
         }
         tracing::info!(match_id = %self.match_id, tick = %state.tick, players = state.names.len(), "match ended");
     }

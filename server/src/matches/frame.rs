@@ -65,6 +65,19 @@ impl TickFrame {
         self
     }
 
+    /// A copy of this frame (its world and events; no encoded bodies) keeping only the views of
+    /// `players`: what a delayed spectator needs, without every player's view.
+    pub fn keeping_views(&self, players: &[u32]) -> TickFrame {
+        TickFrame {
+            tick: self.tick,
+            world: self.world.clone(),
+            events: self.events.clone(),
+            checksum: self.checksum,
+            views: self.views.as_ref().map(|v| v.keeping(players)),
+            bodies: Mutex::new(Vec::new()),
+        }
+    }
+
     /// What `viewer` sees on this tick: its view's number, world and checksum. `None` for a
     /// player with no view here (it was not in the match yet): no baseline for it.
     pub fn seen_by(&self, viewer: Viewer) -> Option<(ViewNo, &World, Option<u64>)> {

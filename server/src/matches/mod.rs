@@ -1,6 +1,7 @@
 //! Live matches: the registry, each match's tick driver (inputs in, sim step, snapshots out),
 //! the published tick frames and the per-client outboxes the driver fills.
 
+mod delay;
 pub mod driver;
 pub mod frame;
 pub mod inlet;

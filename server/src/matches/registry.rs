@@ -69,7 +69,7 @@ impl From<Refusal> for RegistryError {
             Refusal::Full => RegistryError::Full,
             Refusal::Ended => RegistryError::Ended,
             Refusal::InvalidReconnect => RegistryError::InvalidReconnect,
-            Refusal::Game(reason) => RegistryError::Refused(reason),
+            Refusal::Game(reason) | Refusal::Spectator(reason) => RegistryError::Refused(reason),
         }
     }
 }
@@ -115,6 +115,25 @@ impl MatchHandle {
         self.ask(|reply| Command::Resume {
             token,
             ack,
+            outbox,
+            inlet,
+            reply,
+        })
+        .await?
+        .map_err(RegistryError::from)
+    }
+
+    /// Attaches a spectator: a read-only seat, on the whole world or following a player.
+    pub async fn spectate(
+        &self,
+        account_id: i64,
+        follow: Option<u32>,
+        outbox: Arc<Outbox>,
+        inlet: Box<dyn Inlet>,
+    ) -> Result<Joined, RegistryError> {
+        self.ask(|reply| Command::Spectate {
+            account_id,
+            follow,
             outbox,
             inlet,
             reply,

@@ -20,6 +20,10 @@ pub struct MatchSettings {
     /// Whether each player gets only what the game says it sees (off: everyone sees the whole
     /// world, whatever the game asks).
     pub interest_management: bool,
+    /// Spectators see the match this many ticks late.
+    pub spectator_delay_ticks: u32,
+    /// Spectators a match takes at once.
+    pub max_spectators: usize,
 }
 
 impl MatchSettings {
@@ -34,6 +38,9 @@ impl MatchSettings {
             // An ack older than the span gets a keyframe; clients size their history by it.
             history_ticks: shared::replica::baseline_span_ticks(tick_rate),
             interest_management: limits.interest_management,
+            spectator_delay_ticks: (limits.spectator_delay_s.max(0.0) * f32::from(tick_rate))
+                .round() as u32,
+            max_spectators: limits.max_spectators_per_match as usize,
         }
     }
 }

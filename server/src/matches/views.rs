@@ -49,6 +49,28 @@ impl Views {
         Some((no, self.views.get(no as usize)?))
     }
 
+    /// Only the views of `players` (the rest forgotten).
+    pub(crate) fn keeping(&self, players: &[PlayerId]) -> Views {
+        let mut kept = Views {
+            views: Vec::new(),
+            of: Vec::new(),
+        };
+        for &(player, no) in &self.of {
+            if !players.contains(&player) {
+                continue;
+            }
+            let Some(view) = self.views.get(no as usize) else {
+                continue;
+            };
+            kept.of.push((player, view_no(kept.views.len())));
+            kept.views.push(View {
+                world: view.world.clone(),
+                checksum: view.checksum,
+            });
+        }
+        kept
+    }
+
     /// How many distinct views the tick had.
     pub fn distinct(&self) -> usize {
         self.views.len()

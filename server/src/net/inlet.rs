@@ -240,6 +240,7 @@ impl Client {
                 self.outbox.close(close::NORMAL, "left the match");
                 return Some(LinkEnd::Left);
             }
+            ClientMessage::Ack(tick) => self.outbox.acked().set_ack(tick),
             ClientMessage::Hello(_) => {
                 return self.refuse(close::EXPECTED_HELLO, "Hello was already sent");
             }

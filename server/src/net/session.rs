@@ -16,12 +16,22 @@ use super::inlet::{InletLimits, SocketInlet};
 use super::socket::{self, Io, Reader, Refuse, Split, close_now, drain_until_closed};
 use crate::matches::outbox::PumpEnd;
 use crate::matches::{MatchHandle, Outbox, RegistryError};
-use crate::store::TicketClaim;
+use crate::store::{TicketClaim, TicketSeat};
 
 /// The seat a `Hello` asks for.
 enum Seat {
-    Join { account_id: i64, username: String },
-    Resume { token: String, ack: Tick },
+    Join {
+        account_id: i64,
+        username: String,
+    },
+    Resume {
+        token: String,
+        ack: Tick,
+    },
+    Spectate {
+        account_id: i64,
+        follow: Option<u32>,
+    },
 }
 
 /// Runs a connection from the upgraded socket to its end.
@@ -90,6 +100,11 @@ pub(crate) async fn run(state: Realtime, ws: WebSocket<Io>) {
                 .await
         }
         Seat::Resume { token, ack } => handle.resume(token, ack, outbox.clone(), inlet).await,
+        Seat::Spectate { account_id, follow } => {
+            handle
+                .spectate(account_id, follow, outbox.clone(), inlet)
+                .await
+        }
     };
     if let Err(e) = joined {
         let Refuse(code, reason) = registry_refusal(e);
@@ -213,11 +228,12 @@ async fn handshake_hello(
     }
 
     let now = state.clock.now_ms();
-    let (account_id, match_id) = match state.store.redeem_ticket(&ticket, now).await {
+    let (account_id, match_id, kind) = match state.store.redeem_ticket(&ticket, now).await {
         Ok(TicketClaim::Valid {
             account_id,
             match_id,
-        }) => (account_id, match_id),
+            seat,
+        }) => (account_id, match_id, seat),
         Ok(TicketClaim::Unknown) => {
             return Err(Refuse::new(
                 close::INVALID_TICKET,
@@ -262,6 +278,21 @@ async fn handshake_hello(
     };
     if account.banned_at(now) {
         return Err(Refuse::new(close::BANNED, "this account is banned"));
+    }
+    if let TicketSeat::Spectator { follow } = kind {
+        // Watching never starts a match: there would be nothing to see.
+        let handle = state.registry.get(&match_id).ok_or_else(|| {
+            Refuse::new(
+                close::MATCH_UNAVAILABLE,
+                "the match is not running (yet, or any more)",
+            )
+        })?;
+        check_game(&handle, game_hash)?;
+        let seat = Seat::Spectate {
+            account_id: account.id,
+            follow,
+        };
+        return Ok((handle, seat));
     }
     let handle = state
         .registry

@@ -60,10 +60,23 @@ pub enum SeatOutcome {
 /// What presenting a join ticket gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TicketClaim {
-    Valid { account_id: i64, match_id: String },
+    Valid {
+        account_id: i64,
+        match_id: String,
+        seat: TicketSeat,
+    },
     Unknown,
     AlreadyUsed,
     Expired,
+}
+
+/// What a ticket is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketSeat {
+    /// A seat the lobby gave the account.
+    Player,
+    /// A read-only seat: the whole world, or the view of the player it follows.
+    Spectator { follow: Option<u32> },
 }
 
 const COLUMNS: &str = "id, game, map, public, capacity, players, state, node_id, created_at";
@@ -378,13 +391,33 @@ impl Store {
         match_id: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        self.insert_seat_ticket(id, account_id, match_id, TicketSeat::Player, expires_at)
+            .await
+    }
+
+    /// A ticket for a player's seat or a spectator's.
+    pub async fn insert_seat_ticket(
+        &self,
+        id: &str,
+        account_id: i64,
+        match_id: &str,
+        seat: TicketSeat,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let (spectate, follow) = match seat {
+            TicketSeat::Player => (0i64, None),
+            TicketSeat::Spectator { follow } => (1, follow.map(i64::from)),
+        };
         sqlx::query(
-            "INSERT INTO join_tickets (id, account_id, match_id, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO join_tickets (id, account_id, match_id, expires_at, spectate, follow_player) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(account_id)
         .bind(match_id)
         .bind(expires_at)
+        .bind(spectate)
+        .bind(follow)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -398,16 +431,26 @@ impl Store {
         }
         let claimed = sqlx::query(
             "UPDATE join_tickets SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 \
-             RETURNING account_id, match_id",
+             RETURNING account_id, match_id, spectate, follow_player",
         )
         .bind(id)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = claimed {
+            let seat = if row.try_get::<i64, _>("spectate")? != 0 {
+                TicketSeat::Spectator {
+                    follow: row
+                        .try_get::<Option<i64>, _>("follow_player")?
+                        .and_then(|p| u32::try_from(p).ok()),
+                }
+            } else {
+                TicketSeat::Player
+            };
             return Ok(TicketClaim::Valid {
                 account_id: row.try_get("account_id")?,
                 match_id: row.try_get("match_id")?,
+                seat,
             });
         }
         let why = sqlx::query("SELECT used_at FROM join_tickets WHERE id = $1")

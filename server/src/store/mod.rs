@@ -21,7 +21,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{Account, NewAccount};
 pub use events::EventRow;
 pub use leaderboards::{BoardChanges, RecordRow};
-pub use lobby::{Alive, MatchRow, NewMatch, SeatOutcome, TicketClaim};
+pub use lobby::{Alive, MatchRow, NewMatch, SeatOutcome, TicketClaim, TicketSeat};
 pub use nodes::{NodeRow, PlaceQuery, Placement};
 pub use results::ResultRow;
 
