@@ -373,3 +373,30 @@ async fn with_a_map_the_bots_fill_matches_of_that_map() -> anyhow::Result<()> {
     srv.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_on_the_big_map_verify_every_view() -> anyhow::Result<()> {
+    let _one_at_a_time = LOAD.lock().await;
+    let srv = TestServer::start().await?;
+    // 40 of the map's 100 seats: the whole hundred is the load run's (`--map expanse --bots
+    // 100`, scripts/bench-interest.sh); in a debug build sharing the process with the server it
+    // would measure the machine, not the views.
+    let mut a = args(&srv, 40, Duration::from_secs(8));
+    a.map = Some("expanse".into());
+    let report = run(a).await?;
+
+    // Every bot's checksums cover its own view: zero desyncs means every entity entering and
+    // leaving a view went through the replicas right.
+    assert_clean(&report, "expanse");
+    assert_eq!(report.scenario.joins, 40, "every bot joined once");
+    let (status, body) = srv
+        .call(reqwest::Method::GET, "/v1/matches", None, None)
+        .await?;
+    assert!(status.is_success(), "list matches: {status} {body}");
+    let matches = body["matches"].as_array().cloned().unwrap_or_default();
+    assert_eq!(matches.len(), 1, "one match holds them all: {body}");
+    assert_eq!(matches[0]["map"], "expanse");
+    assert_eq!(matches[0]["capacity"], 100, "a 100-player match");
+    srv.stop().await;
+    Ok(())
+}

@@ -138,6 +138,8 @@ pub struct LiveMatch {
     pub tick: u32,
     pub ticks_remaining: u32,
     pub players: Vec<LivePlayer>,
+    /// Connections watching through a spectator ticket (they hold no seat).
+    pub spectators: u32,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -158,6 +160,7 @@ impl From<MatchSummary> for LiveMatch {
             map: m.map,
             tick: m.tick.0,
             ticks_remaining: m.ticks_remaining,
+            spectators: m.spectators,
             players: m
                 .players
                 .into_iter()

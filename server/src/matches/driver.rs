@@ -98,6 +98,7 @@ pub struct MatchSummary {
     pub tick: Tick,
     pub ticks_remaining: u32,
     pub players: Vec<PlayerSummary>,
+    pub spectators: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -748,6 +749,7 @@ impl Driver {
                     tick: state.tick,
                     ticks_remaining: self.game.ticks_remaining(),
                     players,
+                    spectators: u32::try_from(state.spectators.len()).unwrap_or(u32::MAX),
                 });
             }
         }
