@@ -54,5 +54,14 @@ impl ReplaySettings {
     }
 }
 
+/// Stores `replay` (its match has ended at `now`). A replay that cannot be stored is logged and
+/// lost, and the match's results stand.
+pub(crate) async fn save(store: &crate::store::Store, replay: &Replay, now: i64) {
+    let bytes = replay.encode();
+    if let Err(e) = store.save_replay(&replay.match_id, &bytes, now).await {
+        tracing::error!(match_id = %replay.match_id, error = %e, bytes = bytes.len(), "storing the replay failed");
+    }
+}
+
 #[cfg(test)]
 mod tests;
