@@ -278,6 +278,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         metrics,
         realtime,
         node,
+        playbacks: api::replays::Playbacks::new(),
     });
     Ok(Prepared {
         state,
