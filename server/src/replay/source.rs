@@ -130,7 +130,7 @@ pub async fn check(
     write(
         out,
         format!(
-            "  re-applied      {} joins, {} leaves, {} inputs",
+            "  re-applied      joins {}, leaves {}, inputs {}",
             verified.joins, verified.leaves, verified.inputs
         ),
     )?;
