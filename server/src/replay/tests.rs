@@ -494,10 +494,10 @@ proptest! {
         }
         // Decoded or not, verified or not: an answer, never a panic. (A damaged final tick far
         // beyond the match would only make the run long.)
-        if let Ok(damaged) = Replay::decode(&damaged) {
-            if damaged.final_tick.0 <= 1_000 {
-                let _ = verify(&damaged, &games);
-            }
+        if let Ok(damaged) = Replay::decode(&damaged)
+            && damaged.final_tick.0 <= 1_000
+        {
+            let _ = verify(&damaged, &games);
         }
     }
 }
