@@ -51,8 +51,14 @@ pub enum ReplayFormat {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ReplayQuery {
     /// `replay` (the default) or `snapshots`.
+    #[param(inline)]
     pub format: Option<ReplayFormat>,
 }
+
+/// Bytes: the replay, or the playback stream.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ReplayBytes(Vec<u8>);
 
 /// An ended match's replay. As stored (`format=replay`, the default): the bincode `Replay`
 /// (seed, game, map, every join, leave, input and run of steps, state hashes every few ticks),
@@ -64,8 +70,8 @@ pub struct ReplayQuery {
 #[utoipa::path(get, path = "/v1/matches/{match_id}/replay", tag = "lobby",
     params(("match_id" = String, Path, description = "an ended match"), ReplayQuery),
     responses(
-        (status = 200, description = "the replay, or the snapshots stream", body = Vec<u8>,
-            content_type = "application/octet-stream"),
+        (status = 200, description = "the replay, or the snapshots stream",
+            body = inline(ReplayBytes), content_type = "application/octet-stream"),
         (status = 400, description = "an unknown format", body = ErrorBody),
         (status = 404, description = "no replay: the match is unknown, still running, was not \
             recorded, or its replay was deleted after the retention", body = ErrorBody),
