@@ -416,6 +416,8 @@ impl Registry {
                 ReplayHeader {
                     match_id: match_id.to_string(),
                     map: row.map.clone(),
+                    // The map was found above; a 0 would only make the replay refuse to verify.
+                    assets_hash: crate::replay::assets_hash(info, &row.map).unwrap_or(0),
                     seed,
                     tick_rate: info.tick_rate,
                     hash_interval: self.0.replays.hash_interval_ticks,

@@ -29,6 +29,9 @@ pub struct Replay {
     /// The game's [`shared::GameProtocol::hash`] when recorded: a game whose declarations have
     /// changed since cannot be trusted to re-simulate the same way.
     pub game_hash: u64,
+    /// [`crate::replay::assets_hash`] of the game's `game.toml` and the map when recorded: the
+    /// rules read their numbers from them, so other tuning re-simulates differently.
+    pub assets_hash: u64,
     pub map: String,
     pub seed: u64,
     pub tick_rate: u16,

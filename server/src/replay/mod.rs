@@ -13,6 +13,8 @@ mod verify;
 
 use serde::Deserialize;
 
+use crate::game::GameInfo;
+
 pub use format::{Checkpoint, DEFAULT_HASH_INTERVAL, DecodeError, FORMAT_VERSION, Op, Replay};
 pub use verify::{ReplayError, Verified, playback, read_playback, verify};
 
@@ -52,6 +54,18 @@ impl ReplaySettings {
     pub fn retention_ms(&self) -> Option<i64> {
         (self.retention_days > 0).then(|| i64::from(self.retention_days) * 24 * 3_600_000)
     }
+}
+
+/// A hash of what a match of `game` on `map` reads its numbers from: the game's `game.toml` and
+/// the map file, as loaded (comments and layout of the files do not count). `None` if the game
+/// has no such map.
+pub(crate) fn assets_hash(game: &GameInfo, map: &str) -> Option<u64> {
+    let map = game.map(map)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(game.tuning.to_string().as_bytes());
+    h.update(b"\0");
+    h.update(map.layout.to_string().as_bytes());
+    Some(h.digest())
 }
 
 /// Stores `replay` (its match has ended at `now`). A replay that cannot be stored is logged and

@@ -14,6 +14,8 @@ use crate::game::{AnyGame, JoinInfo, Outcome, PlayerId, Refusal};
 pub(crate) struct ReplayHeader {
     pub(crate) match_id: String,
     pub(crate) map: String,
+    /// [`super::assets_hash`] of the game and map.
+    pub(crate) assets_hash: u64,
     pub(crate) seed: u64,
     pub(crate) tick_rate: u16,
     /// Ticks between recorded state hashes (at least 1).
@@ -89,6 +91,7 @@ impl Recording {
             match_id: tape.header.match_id.clone(),
             game: tape.game.to_string(),
             game_hash: tape.game_hash,
+            assets_hash: tape.header.assets_hash,
             map: tape.header.map.clone(),
             seed: tape.header.seed,
             tick_rate: tape.header.tick_rate,

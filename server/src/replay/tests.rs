@@ -35,6 +35,7 @@ fn start(games: &Games, game: &str, seed: u64) -> (Recorder, Recording) {
         ReplayHeader {
             match_id: format!("m_{game}_{seed}"),
             map: info.default_map.clone(),
+            assets_hash: assets_hash(info, &info.default_map).expect("its map"),
             seed,
             tick_rate: info.tick_rate,
             hash_interval: DEFAULT_HASH_INTERVAL,
@@ -393,6 +394,52 @@ fn another_games_declarations_unknown_games_and_maps_are_refused() {
     assert!(
         matches!(verify(&longer, &games), Err(ReplayError::Inconsistent(_))),
         "steps past the final tick"
+    );
+}
+
+/// The shipped games loaded from a copy of the assets whose `arena/game.toml` has `line`
+/// instead of the one starting with `key`.
+fn games_with_arena_tuning(dir: &Path, key: &str, line: &str) -> Games {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    for game in GAMES {
+        std::fs::create_dir_all(dir.join(game).join("maps")).expect("a folder");
+        let toml = std::fs::read_to_string(shipped.join(game).join("game.toml")).expect("toml");
+        let toml: Vec<String> = toml
+            .lines()
+            .map(|l| {
+                if game == "arena" && l.starts_with(key) {
+                    line.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(dir.join(game).join("game.toml"), toml.join("\n")).expect("written");
+        for map in std::fs::read_dir(shipped.join(game).join("maps")).expect("maps") {
+            let map = map.expect("a map").path();
+            let name = map.file_name().expect("a file name");
+            std::fs::copy(&map, dir.join(game).join("maps").join(name)).expect("copied");
+        }
+    }
+    GameSet::shipped().load(dir).expect("edited assets")
+}
+
+#[test]
+fn a_replay_recorded_with_other_tuning_is_refused_by_name() {
+    let games = games();
+    let (replay, _) = play(&games, "arena", 5, 6, 30);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let same = games_with_arena_tuning(dir.path(), "tick_rate", "tick_rate = 30");
+    assert!(verify(&replay, &same).is_ok(), "the same numbers verify");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let longer = games_with_arena_tuning(dir.path(), "match_length_s", "match_length_s = 60.0");
+    assert_eq!(
+        verify(&replay, &longer),
+        Err(ReplayError::AssetsMismatch {
+            game: "arena".into(),
+            map: replay.map.clone()
+        }),
+        "another match length"
     );
 }
 

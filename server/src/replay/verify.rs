@@ -45,6 +45,11 @@ pub enum ReplayError {
         recorded: u64,
         current: u64,
     },
+    #[error(
+        "{game}'s game.toml or its map {map:?} differ from the recording's: it cannot be trusted \
+         to re-simulate the same way"
+    )]
+    AssetsMismatch { game: String, map: String },
     #[error("tick {tick}: {game} does not admit player {player}'s input {values:?}")]
     BadInput {
         tick: Tick,
@@ -143,12 +148,19 @@ fn simulate(
             current: info.hash,
         });
     }
-    let mut game = games
-        .start(&replay.game, &replay.map, replay.seed)
-        .ok_or_else(|| ReplayError::UnknownMap {
+    let unknown_map = || ReplayError::UnknownMap {
+        game: replay.game.clone(),
+        map: replay.map.clone(),
+    };
+    if super::assets_hash(info, &replay.map).ok_or_else(unknown_map)? != replay.assets_hash {
+        return Err(ReplayError::AssetsMismatch {
             game: replay.game.clone(),
             map: replay.map.clone(),
-        })?;
+        });
+    }
+    let mut game = games
+        .start(&replay.game, &replay.map, replay.seed)
+        .ok_or_else(unknown_map)?;
     if replay.hash_interval == 0 {
         return Err(ReplayError::Inconsistent(
             "a hash interval of 0 ticks".into(),
