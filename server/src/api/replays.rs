@@ -60,6 +60,17 @@ pub struct ReplayQuery {
 #[schema(value_type = String, format = Binary)]
 pub struct ReplayBytes(Vec<u8>);
 
+impl IntoResponse for ReplayBytes {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::OK, Body::from(self.0)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        response
+    }
+}
+
 /// An ended match's replay. As stored (`format=replay`, the default): the bincode `Replay`
 /// (seed, game, map, every join, leave, input and run of steps, state hashes every few ticks),
 /// which `server replay` verifies. As `format=snapshots`: the match re-simulated on the server
@@ -83,23 +94,17 @@ pub async fn replay(
     State(state): State<AppState>,
     Path(match_id): Path<String>,
     Query(query): Query<ReplayQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<ReplayBytes, ApiError> {
     let bytes = state.store.load_replay(&match_id).await?.ok_or_else(|| {
         ApiError::not_found(
             "replay_not_found",
             "no replay of this match: unknown, still running, or deleted after the retention",
         )
     })?;
-    let body = match query.format.unwrap_or_default() {
+    Ok(ReplayBytes(match query.format.unwrap_or_default() {
         ReplayFormat::Replay => bytes,
         ReplayFormat::Snapshots => snapshots(&state, bytes).await?,
-    };
-    let mut response = (StatusCode::OK, Body::from(body)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    Ok(response)
+    }))
 }
 
 /// Re-simulates a stored replay into the playback stream, on a blocking thread.
@@ -126,7 +131,8 @@ async fn snapshots(state: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>, ApiError
     played.map_err(|e| match e {
         ReplayError::UnknownGame(_)
         | ReplayError::UnknownMap { .. }
-        | ReplayError::ProtocolMismatch { .. } => {
+        | ReplayError::ProtocolMismatch { .. }
+        | ReplayError::AssetsMismatch { .. } => {
             ApiError::conflict("replay_incompatible", e.to_string())
         }
         // A replay this server wrote that no longer decodes or re-simulates.
