@@ -95,6 +95,17 @@ fn limited() -> Configuration<LittleEndian, Varint, Limit<MAX_REPLAY_BYTES>> {
     config::standard().with_limit::<MAX_REPLAY_BYTES>()
 }
 
+/// Appends the encoding of one operation, as it is inside an encoded replay.
+pub(crate) fn encode_op(op: &Op, out: &mut Vec<u8>) {
+    // Writing to a Vec has no I/O error, and an `Op` never refuses to encode.
+    bincode::encode_into_std_write(op, out, standard()).expect("encoding into a Vec");
+}
+
+/// Reads the operation `bytes` start with; answers it and the bytes it took.
+pub(crate) fn decode_op(bytes: &[u8]) -> Result<(Op, usize), DecodeError> {
+    bincode::decode_from_slice(bytes, limited()).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
 impl Replay {
     pub fn encode(&self) -> Vec<u8> {
         // Writing to a Vec has no I/O error, and none of the replay's types refuses to encode.
