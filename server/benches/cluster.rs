@@ -377,6 +377,7 @@ fn server_config(dir: &Path, url: &str, role: Role) -> anyhow::Result<Config> {
             ..Limits::default()
         },
         leaderboards: default_boards(),
+        replays: Default::default(),
         config_file: None,
         games: server::game::GameSet::shipped(),
     })

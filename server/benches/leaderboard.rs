@@ -59,6 +59,7 @@ async fn run(
         signing_key: None,
         limits: Limits::default(),
         leaderboards: default_boards(),
+        replays: Default::default(),
         config_file: None,
         games: server::game::GameSet::shipped(),
     };

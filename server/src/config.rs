@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
 pub use crate::cluster::ClusterSettings;
+pub use crate::replay::ReplaySettings;
 
 /// What this process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -51,11 +52,11 @@ pub struct Cli {
     #[arg(long, env = "TICKWIRE_ROLE", value_enum)]
     pub role: Option<Role>,
     /// A TOML file with any of these settings (lower precedence than flags and environment)
-    #[arg(long, env = "TICKWIRE_CONFIG")]
+    #[arg(long, env = "TICKWIRE_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Directory holding one folder per game (`arena/`, `cycles/`), each with game.toml and
     /// maps/ [default: ./assets]
-    #[arg(long, env = "TICKWIRE_ASSETS")]
+    #[arg(long, env = "TICKWIRE_ASSETS", global = true)]
     pub assets: Option<PathBuf>,
     /// Base URL clients reach this node at, put in join tickets (e.g. wss://game1.example.com)
     /// [default: derived from --listen]
@@ -82,6 +83,26 @@ pub struct Cli {
     /// (and take the public address from it when --public-url is not given) [default: off]
     #[arg(long, env = "TICKWIRE_AGONES", num_args = 0..=1, default_missing_value = "true")]
     pub agones: Option<bool>,
+    /// Something to do instead of serving
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `server` does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Verify a match's replay: re-simulate it with the games in --assets and compare the state
+    /// hash on every recorded tick; exits non-zero naming the first tick that differs
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A replay file, or the URL of one (https://HOST/v1/matches/MATCH_ID/replay)
+    pub source: String,
+    /// Accept any TLS certificate when fetching (a development server's self-signed one)
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// The optional TOML file: the same settings as the flags, plus the tunables that have no flag.
@@ -114,6 +135,9 @@ pub struct FileConfig {
     /// cycles_score, cycles_cuts for cycles) when absent. Check them with [`validate_boards`].
     #[serde(default)]
     pub leaderboards: Vec<crate::leaderboards::BoardDef>,
+    /// Recording matches and keeping their replays.
+    #[serde(default)]
+    pub replays: ReplaySettings,
 }
 
 /// Safety limits, all with defaults.
@@ -262,6 +286,8 @@ pub struct Config {
     pub limits: Limits,
     /// The `[[leaderboards]]` of the config file; empty: the default boards of the games served.
     pub leaderboards: Vec<crate::leaderboards::BoardDef>,
+    /// The `[replays]` of the config file.
+    pub replays: ReplaySettings,
     /// The config file the settings came from, for error messages.
     pub config_file: Option<PathBuf>,
     /// The games this server serves (the shipped ones unless a program embedding the server
@@ -372,13 +398,20 @@ impl Config {
             region: cli.region.unwrap_or(file.cluster.region),
             ..file.cluster
         };
+        let source = cli.config.as_ref().map_or_else(
+            || "the command line".to_string(),
+            |p| p.display().to_string(),
+        );
         cluster.check().map_err(|message| ConfigError::Setting {
-            file: cli.config.as_ref().map_or_else(
-                || "the command line".to_string(),
-                |p| p.display().to_string(),
-            ),
+            file: source.clone(),
             message,
         })?;
+        file.replays
+            .check()
+            .map_err(|message| ConfigError::Setting {
+                file: source,
+                message,
+            })?;
         Ok(Config {
             listen: cli
                 .listen
@@ -415,6 +448,7 @@ impl Config {
             signing_key: file.signing_key,
             limits: file.limits,
             leaderboards: file.leaderboards,
+            replays: file.replays,
             config_file: cli.config.clone(),
             games: crate::game::GameSet::shipped(),
         })
@@ -584,6 +618,57 @@ mod tests {
         assert!(
             validate_boards("tickwire.toml", &boards, &[("arena", &["kills", "deaths"])]).is_err(),
             "a board of a game not served is refused"
+        );
+    }
+
+    #[test]
+    fn replays_are_kept_30_days_by_default_and_the_file_can_change_that() {
+        let config = Config::resolve(Cli::default()).expect("defaults resolve");
+        assert!(config.replays.enabled, "recorded by default");
+        assert_eq!(
+            config.replays.retention_ms(),
+            Some(30 * 86_400_000),
+            "30 days"
+        );
+        let (_dir, path) = write_config(
+            "[replays]\nenabled = false\nretention_days = 0\nhash_interval_ticks = 30\n",
+        );
+        let cli = Cli::parse_from(["server", "--config", path.to_str().unwrap()]);
+        let config = Config::resolve(cli).expect("resolves");
+        assert!(!config.replays.enabled, "off");
+        assert_eq!(config.replays.retention_ms(), None, "0 keeps them forever");
+        assert_eq!(config.replays.hash_interval_ticks, 30, "interval");
+        let (_dir, path) = write_config("[replays]\nhash_interval_ticks = 0\n");
+        let cli = Cli::parse_from(["server", "--config", path.to_str().unwrap()]);
+        let err = Config::resolve(cli).unwrap_err().to_string();
+        assert!(
+            err.contains("tickwire.toml") && err.contains("replays.hash_interval_ticks"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_replay_subcommand_leaves_the_server_flags_as_they_were() {
+        let cli = Cli::parse_from(["server", "--listen", "127.0.0.1:9000", "--no-tls"]);
+        assert!(cli.command.is_none(), "no subcommand: serve");
+        assert_eq!(cli.no_tls, Some(true), "flags as before");
+        let cli = Cli::parse_from([
+            "server",
+            "replay",
+            "https://h/v1/matches/m_1/replay",
+            "--insecure",
+            "--assets",
+            "/x",
+        ]);
+        let Some(Command::Replay(args)) = &cli.command else {
+            panic!("the replay subcommand: {cli:?}");
+        };
+        assert_eq!(args.source, "https://h/v1/matches/m_1/replay", "source");
+        assert!(args.insecure, "insecure");
+        assert_eq!(
+            cli.assets,
+            Some(PathBuf::from("/x")),
+            "--assets after the subcommand"
         );
     }
 

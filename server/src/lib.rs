@@ -16,6 +16,7 @@ pub mod leaderboards;
 pub mod matches;
 pub mod metrics;
 pub(crate) mod net;
+pub mod replay;
 pub mod serve;
 pub mod store;
 pub mod tls;

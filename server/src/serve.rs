@@ -222,6 +222,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         leaderboards: leaderboards.clone(),
         node_id: node_id.clone(),
         runs_matches,
+        replays: config.replays.clone(),
     });
     let tls_on = config.tls != TlsMode::Off;
     let public = match (&config.public_url, config.agones && runs_matches) {
@@ -277,6 +278,7 @@ async fn prepare(config: Config, clock: Clock) -> Result<Prepared, ServerError> 
         metrics,
         realtime,
         node,
+        playbacks: api::replays::Playbacks::new(),
     });
     Ok(Prepared {
         state,
@@ -474,6 +476,13 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
         let keep = i64::from(state.config.limits.leaderboard_cursor_ttl_s) * 1000;
         if let Err(e) = state.store.purge_board_history(now - keep).await {
             tracing::warn!(error = %e, "purging leaderboard history failed");
+        }
+        if let Some(keep) = state.config.replays.retention_ms() {
+            match state.store.prune_replays(now - keep).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(replays = n, "pruned replays past their retention"),
+                Err(e) => tracing::warn!(error = %e, "pruning replays failed"),
+            }
         }
     }
 }

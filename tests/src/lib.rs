@@ -113,6 +113,8 @@ pub struct Options {
     pub agones: bool,
     /// The `[cluster]` settings.
     pub cluster: server::config::ClusterSettings,
+    /// The `[replays]` settings.
+    pub replays: server::config::ReplaySettings,
 }
 
 impl Default for Options {
@@ -133,6 +135,7 @@ impl Default for Options {
             role: Role::All,
             agones: false,
             cluster: server::config::ClusterSettings::default(),
+            replays: server::config::ReplaySettings::default(),
             diagnostics: false,
         }
     }
@@ -263,6 +266,7 @@ impl TestServer {
             signing_key: None,
             limits: options.limits,
             leaderboards: options.leaderboards,
+            replays: options.replays,
             config_file: None,
             games: options.games.unwrap_or_default(),
         };

@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/matches"),
     ("post", "/v1/matches"),
     ("post", "/v1/matches/{match_id}/join"),
+    ("get", "/v1/matches/{match_id}/replay"),
     ("post", "/v1/matchmaking/quick-join"),
     ("get", "/healthz"),
     ("get", "/readyz"),

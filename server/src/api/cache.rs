@@ -115,6 +115,8 @@ mod tests {
         assert_eq!(policy("/v1/accounts/me"), Policy::NoStore);
         assert_eq!(policy("/v1/admin/matches"), Policy::NoStore);
         assert_eq!(policy("/v1/matches/m_1/join"), Policy::NoStore);
+        // A replay never changes, but a pruned one must not outlive its retention in caches.
+        assert_eq!(policy("/v1/matches/m_1/replay"), Policy::NoStore);
         assert_eq!(policy("/healthz"), Policy::NoStore);
         assert_eq!(policy("/app.js"), Policy::Revalidate);
         assert_eq!(policy("/"), Policy::Revalidate);

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod lobby;
 pub mod nodes;
 mod origins;
+pub mod replays;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct Shared {
     pub(crate) realtime: Realtime,
     /// This node's place in the cluster: placement, cross-node events.
     pub node: crate::cluster::Node,
+    /// Slots for re-simulating replays into snapshots.
+    pub playbacks: replays::Playbacks,
 }
 
 /// Open a realtime session: upgrade to WebSocket, then send `Hello` with a join ticket (or a
@@ -175,6 +178,7 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lobby::join_match))
         .routes(routes!(lobby::spectate_match))
         .routes(routes!(lobby::quick_join))
+        .routes(routes!(replays::replay))
         .routes(routes!(admin::live_matches))
         .routes(routes!(admin::end_match))
         .routes(routes!(admin::kick))

@@ -143,6 +143,9 @@ pub(crate) struct Driver {
     pub(crate) match_id: String,
     pub(crate) map: String,
     pub(crate) game: Box<dyn AnyGame>,
+    /// The other end of the recorder `game` is wrapped in, when matches are recorded: the
+    /// replay is taken out of it at the end and stored with the results.
+    pub(crate) recording: Option<crate::replay::record::Recording>,
     /// The game's protocol hash, computed once.
     pub(crate) game_hash: u64,
     pub(crate) settings: MatchSettings,
@@ -856,6 +859,10 @@ impl Driver {
                 stats: r.stats.clone(),
             })
             .collect();
+        let replay = self
+            .recording
+            .take()
+            .map(|recording| recording.finish(self.game.as_ref()));
         // Stored before anyone is told, so a client that saw MatchEnd can read them back.
         let (store, match_id, game, boards, now) = (
             self.store.clone(),
@@ -867,9 +874,13 @@ impl Driver {
         let stored = self
             .io
             .spawn(async move {
-                store
+                let stored = store
                     .finish_match(&match_id, game, &rows, &boards, now)
-                    .await
+                    .await;
+                if let Some(replay) = replay {
+                    crate::replay::save(&store, &replay, now).await;
+                }
+                stored
             })
             .await;
         match stored {

@@ -18,9 +18,11 @@ use super::outbox::Outbox;
 use super::settings::MatchSettings;
 use crate::clock::Clock;
 use crate::config::{Limits, Nice};
-use crate::game::Games;
+use crate::game::{AnyGame, Games};
 use crate::leaderboards::Leaderboards;
 use crate::metrics::Metrics;
+use crate::replay::ReplaySettings;
+use crate::replay::record::{Recorder, ReplayHeader};
 use crate::store::Store;
 use crate::store::lobby::state;
 
@@ -175,6 +177,7 @@ struct Inner {
     metrics: Metrics,
     clock: Clock,
     leaderboards: Arc<Leaderboards>,
+    replays: ReplaySettings,
     tracker: TaskTracker,
     shutdown: CancellationToken,
     /// Set while draining: running matches go on, none starts.
@@ -196,6 +199,8 @@ pub struct RegistryParts {
     pub node_id: String,
     /// False on an API node: no tick threads are started and no match runs.
     pub runs_matches: bool,
+    /// Whether matches are recorded, and how.
+    pub replays: ReplaySettings,
 }
 
 /// The threads the matches' tick drivers run on, one per core: a tick writes every client's
@@ -326,6 +331,7 @@ impl Registry {
             leaderboards,
             node_id,
             runs_matches,
+            replays,
         } = parts;
         let ticks = runs_matches.then(|| TickThreads::start(limits.tick_thread_nice));
         Registry(Arc::new(Inner {
@@ -336,6 +342,7 @@ impl Registry {
             metrics,
             clock,
             leaderboards,
+            replays,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             draining: CancellationToken::new(),
@@ -422,6 +429,23 @@ impl Registry {
         let game = entry
             .start(&row.map, seed)
             .ok_or_else(|| RegistryError::UnknownMap(row.map.clone()))?;
+        let (game, recording) = if self.0.replays.enabled {
+            let (recorder, recording) = Recorder::new(
+                game,
+                ReplayHeader {
+                    match_id: match_id.to_string(),
+                    map: row.map.clone(),
+                    // The map was found above; a 0 would only make the replay refuse to verify.
+                    assets_hash: crate::replay::assets_hash(info, &row.map).unwrap_or(0),
+                    seed,
+                    tick_rate: info.tick_rate,
+                    hash_interval: self.0.replays.hash_interval_ticks,
+                },
+            );
+            (Box::new(recorder) as Box<dyn AnyGame>, Some(recording))
+        } else {
+            (game, None)
+        };
         let (commands_tx, commands) = mpsc::channel(256);
         let history = Arc::new(History::new(settings.history_ticks));
         let handle = MatchHandle {
@@ -438,6 +462,7 @@ impl Registry {
             match_id: match_id.to_string(),
             map: row.map.clone(),
             game,
+            recording,
             game_hash: info.hash,
             settings,
             store: self.0.store.clone(),

@@ -9,6 +9,7 @@ pub mod events;
 pub mod leaderboards;
 pub mod lobby;
 pub mod nodes;
+pub mod replays;
 pub mod results;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationSource, Migrator};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, NewAccount};
@@ -58,7 +60,37 @@ pub struct Store {
     backend: Backend,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations both backends run as they are.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// Migrations whose SQL must differ between the backends, numbered among the shared ones. Kept
+/// for what no one SQL text can say on both: a column of bytes is a BLOB on SQLite, and
+/// PostgreSQL has no BLOB; its BYTEA would give the column SQLite's NUMERIC affinity, and no
+/// type sqlx's SQLite driver knows.
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The migrations of `backend`: the shared ones and its own, in version order.
+fn migrations(backend: Backend) -> Vec<Migration> {
+    let own = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATOR,
+        Backend::Postgres => &POSTGRES_MIGRATOR,
+    };
+    let mut all: Vec<Migration> = MIGRATOR.iter().chain(own.iter()).cloned().collect();
+    all.sort_by_key(|m| m.version);
+    all
+}
+
+/// Migrations already in memory, as sqlx's migrator takes them from a source.
+#[derive(Debug)]
+struct Embedded(Vec<Migration>);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 impl Store {
     /// Connects to `url` (`sqlite://...` or `postgres://...`) and runs the migrations.
@@ -90,7 +122,10 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        Migrator::new(Embedded(migrations(backend)))
+            .await?
+            .run(&pool)
+            .await?;
         Ok(Store { pool, backend })
     }
 

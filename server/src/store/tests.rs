@@ -485,6 +485,101 @@ async fn a_seat_taken_while_the_match_ends_does_not_outlive_it_on_postgres() -> 
     outcome
 }
 
+/// Replays: bytes of every value round-trip unchanged (a BLOB on SQLite, a BYTEA on
+/// PostgreSQL), a second save replaces the first, a replay needs its match, and the prune
+/// deletes only those stored before its cut-off.
+async fn replays_are_saved_loaded_and_pruned(url: &str) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    for (id, created_at) in [("m_old", 1000), ("m_new", 2000)] {
+        store
+            .create_match(NewMatch {
+                id,
+                game: "arena",
+                map: "arena",
+                public: true,
+                capacity: 16,
+                node_id: None,
+                created_by: None,
+                created_at,
+            })
+            .await?;
+    }
+    let every_byte: Vec<u8> = (0..=255u8).cycle().take(3 << 20).collect();
+    store.save_replay("m_old", b"first", 1000).await?;
+    store.save_replay("m_old", &every_byte, 1000).await?;
+    store.save_replay("m_new", &[0, 1, 2], 5000).await?;
+    assert_eq!(
+        store.load_replay("m_old").await?.as_deref(),
+        Some(&every_byte[..]),
+        "3 MiB of every byte value read back as written, the second save replacing the first"
+    );
+    assert_eq!(store.load_replay("m_none").await?, None, "no such match");
+    assert_eq!(store.load_replay("m_\0").await?, None, "a NUL in the id");
+    assert!(
+        store.save_replay("m_none", b"x", 1000).await.is_err(),
+        "a replay of a match that does not exist is refused"
+    );
+
+    assert_eq!(
+        store.prune_replays(5000).await?,
+        1,
+        "one stored before 5000"
+    );
+    assert_eq!(store.load_replay("m_old").await?, None, "pruned");
+    assert_eq!(
+        store.load_replay("m_new").await?.as_deref(),
+        Some(&[0u8, 1, 2][..]),
+        "kept: stored at the cut-off, not before it"
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn replays_are_saved_loaded_and_pruned_on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    replays_are_saved_loaded_and_pruned(&Store::sqlite_url(dir.path())).await
+}
+
+#[tokio::test]
+async fn replays_are_saved_loaded_and_pruned_on_postgres() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (url, schema) = fresh_postgres_schema(&base).await?;
+    let outcome = replays_are_saved_loaded_and_pruned(&url).await;
+    drop_postgres_schema(&base, &schema).await?;
+    outcome
+}
+
+#[test]
+fn both_backends_have_the_same_migrations_in_one_numbering() {
+    use super::{Backend, migrations};
+    let versions =
+        |backend| -> Vec<i64> { migrations(backend).iter().map(|m| m.version).collect() };
+    let sqlite = versions(Backend::Sqlite);
+    assert_eq!(
+        sqlite,
+        versions(Backend::Postgres),
+        "the same versions on both"
+    );
+    assert!(
+        sqlite.windows(2).all(|w| w[0] < w[1]),
+        "no backend's own migration takes a shared one's number: {sqlite:?}"
+    );
+    let descriptions = |backend| -> Vec<String> {
+        migrations(backend)
+            .iter()
+            .map(|m| m.description.to_string())
+            .collect()
+    };
+    assert_eq!(
+        descriptions(Backend::Sqlite),
+        descriptions(Backend::Postgres),
+        "each backend's own migration is named as its twin"
+    );
+}
+
 /// The PostgreSQL URL for tests, from `TICKWIRE_TEST_POSTGRES_URL`; skipped without it, except
 /// under `CI=true`, where PostgreSQL must be tested (as in the integration tests' harness).
 fn postgres_url() -> Option<String> {
