@@ -120,6 +120,10 @@ var CoreClient = class {
   leave() {
     return this.core.output(this.call("leave"));
   }
+  /** `Ack` of the newest applied snapshot: a spectator's answer to a snapshot (it sends no inputs). */
+  ack() {
+    return this.core.output(this.call("ack"));
+  }
   /** Handles one binary frame from the server; a `Frame` code. */
   receive(bytes) {
     this.core.input(bytes);

@@ -23,9 +23,11 @@ async function golden(game) {
   return { frames, expected };
 }
 
-for (const game of ['arena', 'cycles']) {
-  test(`${game}: every golden frame gives what the Rust client saw`, async () => {
-    const { frames, expected } = await golden(game);
+// `arena-replay` is an arena match as the server's replay playback writes it.
+for (const name of ['arena', 'cycles', 'arena-replay']) {
+  test(`${name}: every golden frame gives what the Rust client saw`, async () => {
+    const { frames, expected } = await golden(name);
+    const game = expected.game;
     assert.equal(frames.length, expected.frames.length, 'as many frames as expectations');
     const client = core.client(game);
     assert.equal(client.gameHash(), expected.hash, 'the same declarations as the server');
@@ -43,10 +45,12 @@ for (const game of ['arena', 'cycles']) {
       assert.deepEqual(flat, want.events, `frame ${i}: its new events, each once`);
     });
     assert.equal(client.desyncs, 0, 'no desync');
-    assert.equal(client.playerName(2), expected.player_2, "the Welcome's roster names player 2");
+    assert.deepEqual(Array.from(client.ack()), expected.ack, "a spectator's Ack of the newest tick, as Rust encodes it");
+    assert.deepEqual(client.results(), expected.results, 'the results of a MatchEnd, if one came');
+    assert.equal(client.playerName(2), expected.player_2, 'player 2 named, by the roster or its join');
     const welcome = client.welcome();
     assert.equal(welcome.game, game, 'the Welcome, as JSON');
-    assert.equal(welcome.match_id, 'm_golden');
+    assert.match(welcome.match_id, /^m_(golden|replay)$/);
     assert.equal(client.game().entity.length, expected.fields, 'the declaration lists every field');
     assert.equal(client.game().hash, expected.hash, 'and its hash');
     client.free();

@@ -3,7 +3,8 @@
 //!
 //! Call order: [`Client::hello`] to open; then for every binary frame from the server
 //! [`Client::receive`], and after a snapshot read [`Client::world`] and [`Client::events`];
-//! once per tick [`Client::input`] (it acknowledges the newest applied snapshot); answer a
+//! once per tick [`Client::input`] (it acknowledges the newest applied snapshot), or, for a
+//! spectator (whose seat takes no inputs), [`Client::ack`] after each applied snapshot; answer a
 //! server ping with [`Client::pong`].
 
 use std::collections::BTreeMap;
@@ -191,6 +192,13 @@ impl Client {
 
     pub fn leave(&mut self) -> &[u8] {
         self.encode(&ClientMessage::Leave)
+    }
+
+    /// `Ack` of the newest applied snapshot: what a spectator sends instead of inputs, so the
+    /// server's next delta is against it.
+    pub fn ack(&mut self) -> &[u8] {
+        let tick = self.replica.ack_tick();
+        self.encode(&ClientMessage::Ack(tick))
     }
 
     /// Handles one binary frame from the server.

@@ -1,4 +1,4 @@
-//! The C ABI the JavaScript SDK calls (see `assets/web/sdk/core.mjs`). Everything is a plain
+//! The C ABI the JavaScript SDK calls (see `assets/web/src/sdk/core.ts`). Everything is a plain
 //! number: handles, lengths, codes, and offsets into the wasm memory, where JavaScript reads
 //! the world's rows and ids as typed arrays.
 //!
@@ -174,6 +174,14 @@ pub extern "C" fn tw_pong(handle: u32) -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn tw_leave(handle: u32) -> u32 {
     let bytes = with_client(handle, Vec::new(), |c| c.leave().to_vec());
+    output(&bytes)
+}
+
+/// `Ack` of the newest applied snapshot (a spectator's answer to a snapshot); the output's
+/// length.
+#[unsafe(no_mangle)]
+pub extern "C" fn tw_ack(handle: u32) -> u32 {
+    let bytes = with_client(handle, Vec::new(), |c| c.ack().to_vec());
     output(&bytes)
 }
 

@@ -6,11 +6,16 @@
 //! `node --test` plays the same files through the wasm build.
 //!
 //! File format: `<game>.frames` is frames back to back, each a little-endian `u32` length then
-//! the bytes; `<game>.json` lists per frame what the client sees after it.
+//! the bytes; `<game>.json` lists per frame what the client sees after it, then the `Ack` it
+//! encodes and the results it holds at the end. `arena-replay.frames` is a match as the server's
+//! replay playback writes it (`GET /v1/matches/{id}/replay?format=snapshots`, the same format):
+//! what the SDK's `ReplayPlayer` is tested with.
 
 use shared::games::arena::{ArenaEntity, ArenaEvent, ArenaKind};
 use shared::games::cycles::{CyclesEntity, CyclesEvent, CyclesKind, Heading};
-use shared::protocol::{Event, ServerMessage, SnapshotBody, SnapshotHeader, TimedEvent, Welcome};
+use shared::protocol::{
+    Event, MatchEnd, PlayerResult, ServerMessage, SnapshotBody, SnapshotHeader, TimedEvent, Welcome,
+};
 use shared::schema::NetEvent;
 use shared::{GameProtocol, NetId, Prediction, Tick, World, codec, diff, diff_predicted, keyframe};
 
@@ -79,32 +84,35 @@ fn game_event<E: NetEvent>(ago: u16, e: E) -> TimedEvent {
     }
 }
 
+/// The arena's world at `tick`: four players running straight (predicted), an orb until tick 3,
+/// a projectile from tick 4.
+fn arena_world(tick: i32) -> World {
+    let mut e = Vec::new();
+    for p in 0..4u32 {
+        let mut s = ArenaEntity::new(
+            ArenaKind::Player,
+            1000 + 37 * tick * p as i32,
+            2000 - 11 * tick,
+        );
+        s.owner = p + 1;
+        s.health = 100;
+        s.aim = (tick as u16).wrapping_mul(900);
+        e.push((NetId::new(p, 1), s));
+    }
+    if tick < 3 {
+        e.push((NetId::new(4, 1), ArenaEntity::new(ArenaKind::Orb, 500, 500)));
+    }
+    if tick >= 4 {
+        let mut s = ArenaEntity::new(ArenaKind::Projectile, 1200 + 90 * tick, 2100);
+        s.owner = 2;
+        e.push((NetId::new(5, 3), s));
+    }
+    World::from_entities(e)
+}
+
 /// The arena: players running straight (predicted), an orb taken, a projectile fired.
 pub(crate) fn arena() -> Vec<Recorded> {
-    let world = |tick: i32, orb: bool, shot: bool| {
-        let mut e = Vec::new();
-        for p in 0..4u32 {
-            let mut s = ArenaEntity::new(
-                ArenaKind::Player,
-                1000 + 37 * tick * p as i32,
-                2000 - 11 * tick,
-            );
-            s.owner = p + 1;
-            s.health = 100;
-            s.aim = (tick as u16).wrapping_mul(900);
-            e.push((NetId::new(p, 1), s));
-        }
-        if orb {
-            e.push((NetId::new(4, 1), ArenaEntity::new(ArenaKind::Orb, 500, 500)));
-        }
-        if shot {
-            let mut s = ArenaEntity::new(ArenaKind::Projectile, 1200 + 90 * tick, 2100);
-            s.owner = 2;
-            e.push((NetId::new(5, 3), s));
-        }
-        World::from_entities(e)
-    };
-    let w: Vec<World> = (0..=6).map(|t| world(t, t < 3, t >= 4)).collect();
+    let w: Vec<World> = (0..=6).map(arena_world).collect();
     vec![
         welcome(&shared::games::arena::PROTOCOL),
         snapshot(1, &w[1], None, None, vec![]),
@@ -209,6 +217,100 @@ pub(crate) fn cycles() -> Vec<Recorded> {
     ]
 }
 
+/// The arena world of [`arena`] as the server's replay playback writes a match: a `Welcome` to
+/// player 0 (no reconnect token, no roster: the players join as events), one snapshot per tick
+/// from 1 to 6, each a delta against the tick before (the first a keyframe) with that tick's
+/// events and a checksum, then `MatchEnd`.
+pub(crate) fn arena_replay() -> Vec<Recorded> {
+    let game = &shared::games::arena::PROTOCOL;
+    let names = ["ada", "rival", "cyd", "dot"];
+    let mut frames = vec![Recorded {
+        bytes: codec::encode_server(&ServerMessage::Welcome(Welcome {
+            player_id: 0,
+            match_id: "m_replay".into(),
+            game: game.name.into(),
+            game_hash: game.hash(),
+            tick_rate: 30,
+            map: "golden".into(),
+            reconnect_token: String::new(),
+            reconnect_grace_s: 0,
+            tick: Tick::ZERO,
+            ticks_remaining: 6,
+            players: Vec::new(),
+        })),
+    }];
+    let now = |event: Event| TimedEvent { ago: 0, event };
+    let mut previous: Option<World> = None;
+    for tick in 1..=6u32 {
+        let world = arena_world(tick as i32);
+        let mut events = Vec::new();
+        if tick == 1 {
+            events.extend(names.iter().zip(1u32..).map(|(name, player)| {
+                now(Event::PlayerJoined {
+                    player,
+                    name: (*name).into(),
+                })
+            }));
+        }
+        if tick == 3 {
+            events.push(game_event(
+                0,
+                ArenaEvent::Pickup {
+                    player: 1,
+                    points: 5,
+                },
+            ));
+        }
+        if tick == 5 {
+            events.push(game_event(
+                0,
+                ArenaEvent::Kill {
+                    killer: 2,
+                    victim: 3,
+                },
+            ));
+        }
+        let (baseline_tick, delta) = match &previous {
+            Some(before) => (Tick(tick - 1), diff(before, &world)),
+            None => (Tick::ZERO, keyframe(&world)),
+        };
+        let header = SnapshotHeader {
+            tick: Tick(tick),
+            baseline_tick,
+            last_input_seq: 0,
+        };
+        let body = codec::encode_snapshot_body(&SnapshotBody {
+            delta,
+            events,
+            checksum: Some(shared::checksum(&world)),
+        });
+        let mut bytes = Vec::new();
+        codec::snapshot_frame(&header, &body, &mut bytes);
+        frames.push(Recorded { bytes });
+        previous = Some(world);
+    }
+    let results = names
+        .iter()
+        .zip(1u32..)
+        .map(|(name, player)| PlayerResult {
+            player_id: player,
+            account_id: i64::from(player) + 100,
+            username: (*name).into(),
+            score: i64::from(10 * (5 - player)),
+            stats: game
+                .stats
+                .iter()
+                .zip(0..)
+                .map(|(stat, i)| ((*stat).into(), i64::from(player) + i))
+                .collect(),
+        })
+        .collect();
+    frames.push(Recorded {
+        bytes: codec::encode_server(&ServerMessage::MatchEnd(MatchEnd { results })),
+    });
+    frames
+}
+
 /// The frames as the `.frames` file holds them.
 pub(crate) fn to_file(frames: &[Recorded]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -222,6 +324,8 @@ pub(crate) fn to_file(frames: &[Recorded]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+
+    use shared::protocol::ClientMessage;
 
     use super::*;
     use crate::Client;
@@ -251,23 +355,29 @@ mod tests {
                 client.events(),
             ));
         }
+        // What a spectator answers the last frame with.
+        let ack = client.ack().to_vec();
         format!(
-            "{{\n  \"game\": \"{}\",\n  \"hash\": \"{:016x}\",\n  \"fields\": {},\n  \"player_2\": \"{}\",\n  \"frames\": [\n{}\n  ]\n}}\n",
+            "{{\n  \"game\": \"{}\",\n  \"hash\": \"{:016x}\",\n  \"fields\": {},\n  \"player_2\": \"{}\",\n  \"frames\": [\n{}\n  ],\n  \"ack\": {:?},\n  \"results\": {}\n}}\n",
             game.name,
             game.hash(),
             game.entity.len(),
             // The Welcome's roster names players this client never saw join.
             client.player_name(2).unwrap_or_default(),
-            lines.join(",\n")
+            lines.join(",\n"),
+            ack,
+            crate::json::results(client.results()),
         )
     }
 
-    fn check(game: &'static GameProtocol, frames: Vec<Recorded>) {
+    /// Compares `frames` and what a client sees after them with `<name>.frames` and
+    /// `<name>.json`.
+    fn check(name: &str, game: &'static GameProtocol, frames: Vec<Recorded>) {
         let bytes = to_file(&frames);
         let json = expectations(game, &frames);
         let (frames_path, json_path) = (
-            dir().join(format!("{}.frames", game.name)),
-            dir().join(format!("{}.json", game.name)),
+            dir().join(format!("{name}.frames")),
+            dir().join(format!("{name}.json")),
         );
         if std::env::var_os("TICKWIRE_UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(dir()).expect("golden dir");
@@ -277,12 +387,11 @@ mod tests {
         let stored = std::fs::read(&frames_path).expect("golden frames checked in");
         assert!(
             stored == bytes,
-            "{}: the encoder's frames differ from the checked-in golden set; if the protocol \
-             changed on purpose, rerun with TICKWIRE_UPDATE_GOLDEN=1 and commit",
-            game.name
+            "{name}: the encoder's frames differ from the checked-in golden set; if the protocol \
+             changed on purpose, rerun with TICKWIRE_UPDATE_GOLDEN=1 and commit"
         );
         let stored = std::fs::read_to_string(&json_path).expect("golden expectations");
-        assert_eq!(stored, json, "{}: what a client sees changed", game.name);
+        assert_eq!(stored, json, "{name}: what a client sees changed");
     }
 
     #[test]
@@ -303,7 +412,7 @@ mod tests {
         assert_eq!(client.desyncs(), 0, "no desync");
         assert_eq!(client.checksums_verified(), 5, "every snapshot verified");
         assert_eq!(pickups, 1, "the repeated pickup is delivered once");
-        check(&shared::games::arena::PROTOCOL, frames);
+        check("arena", &shared::games::arena::PROTOCOL, frames);
     }
 
     #[test]
@@ -317,7 +426,59 @@ mod tests {
         }
         assert_eq!(client.desyncs(), 0, "no desync");
         assert_eq!(client.world().len(), 12, "two cycles and ten trail cells");
-        check(&shared::games::cycles::PROTOCOL, frames);
+        check("cycles", &shared::games::cycles::PROTOCOL, frames);
+    }
+
+    #[test]
+    fn the_replay_playback_stream_replicates_to_the_results_without_desync() {
+        let frames = arena_replay();
+        let mut client = Client::new(&shared::games::arena::PROTOCOL);
+        let codes: Vec<i32> = frames
+            .iter()
+            .map(|f| {
+                client
+                    .receive(&f.bytes)
+                    .map_or_else(|e| e.code(), |f| f.code())
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [1, 2, 2, 2, 2, 2, 2, 5],
+            "a Welcome, six snapshots, the end"
+        );
+        assert_eq!(client.player_id(), 0, "a replay is watched, not played");
+        assert_eq!(client.desyncs(), 0, "no desync");
+        assert_eq!(client.checksums_verified(), 6, "every snapshot verified");
+        assert_eq!(client.player_name(2), Some("rival"), "names from the joins");
+        assert_eq!(client.results().len(), 4, "every player's result");
+        check("arena-replay", &shared::games::arena::PROTOCOL, frames);
+    }
+
+    #[test]
+    fn a_spectator_acknowledges_the_newest_applied_snapshot() {
+        let mut client = Client::new(&shared::games::arena::PROTOCOL);
+        let before = codec::decode_client(client.ack()).expect("an ack decodes");
+        assert_eq!(
+            before,
+            ClientMessage::Ack(Tick::ZERO),
+            "nothing applied yet"
+        );
+        for f in arena() {
+            client
+                .receive(&f.bytes)
+                .expect("every golden frame applies");
+        }
+        let after = codec::decode_client(client.ack()).expect("an ack decodes");
+        assert_eq!(
+            after,
+            ClientMessage::Ack(Tick(6)),
+            "the newest snapshot's tick"
+        );
+        assert_eq!(
+            client.next_seq(),
+            1,
+            "an ack is no input: no sequence number taken"
+        );
     }
 
     #[test]

@@ -220,6 +220,11 @@ export class CoreClient {
     return this.core.output(this.call('leave'));
   }
 
+  /** `Ack` of the newest applied snapshot: a spectator's answer to a snapshot (it sends no inputs). */
+  ack(): Uint8Array {
+    return this.core.output(this.call('ack'));
+  }
+
   /** Handles one binary frame from the server; a `Frame` code. */
   receive(bytes: Uint8Array): number {
     this.core.input(bytes);
