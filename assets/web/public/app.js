@@ -277,6 +277,24 @@ var Api = class {
   async quickJoin(options = {}) {
     return this.request("POST", "/v1/matchmaking/quick-join", options);
   }
+  /**
+   * A ticket for a read-only seat in a running match (`Session.watch` opens it): the whole world,
+   * or the view of the player `follow` (its id in the match). A full match can be watched.
+   */
+  async spectate(matchId, options = {}) {
+    const body = options.follow === void 0 ? {} : { follow: options.follow };
+    return this.request("POST", `/v1/matches/${enc(matchId)}/spectate`, body);
+  }
+  /**
+   * An ended match's playback stream (`?format=snapshots`): length-prefixed server messages, a
+   * Welcome, a snapshot per tick, the MatchEnd; `ReplayPlayer` plays it. A 404
+   * (`replay_not_found`) for a match still running, unknown, or not recorded.
+   */
+  async replay(matchId) {
+    const response = await this.call("GET", `/v1/matches/${enc(matchId)}/replay?format=snapshots`, void 0, false, "application/octet-stream, application/json");
+    if (!response.ok) return this.parse(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
   async leaderboards() {
     return (await this.request("GET", "/v1/leaderboards", void 0, false)).leaderboards;
   }
@@ -292,9 +310,13 @@ var Api = class {
     this.store.save(tokens);
     return tokens;
   }
-  /** One call; with `auth`, the bearer token, refreshed and retried once on a 401. */
+  /** One JSON call; with `auth`, the bearer token, refreshed and retried once on a 401. */
   async request(method, path, body, auth = true) {
-    const response = await this.send(method, path, body, auth);
+    return this.parse(await this.call(method, path, body, auth));
+  }
+  /** One call, its response as it came (after a refresh and a retry on a 401, with `auth`). */
+  async call(method, path, body, auth, accept = "application/json") {
+    const response = await this.send(method, path, body, auth, accept);
     if (response.status === 401 && auth && this.tokens?.refresh_token) {
       try {
         await this.refresh();
@@ -302,12 +324,12 @@ var Api = class {
         this.signOut();
         throw e;
       }
-      return this.parse(await this.send(method, path, body, auth));
+      return this.send(method, path, body, auth, accept);
     }
-    return this.parse(response);
+    return response;
   }
-  send(method, path, body, auth) {
-    const headers = { accept: "application/json" };
+  send(method, path, body, auth, accept) {
+    const headers = { accept };
     if (body !== void 0) headers["content-type"] = "application/json";
     const token = this.tokens?.access_token;
     if (auth && token) headers.authorization = `Bearer ${token}`;
@@ -364,6 +386,8 @@ var SessionError = class extends Error {
 var Session = class _Session {
   client;
   url;
+  /** A read-only seat: acks instead of inputs, no resume. */
+  spectating;
   welcome = null;
   /** The last measured round trip, in ms (null before the first pong). */
   rttMs = null;
@@ -373,6 +397,14 @@ var Session = class _Session {
   }
   get desyncs() {
     return this.client.desyncs;
+  }
+  /** Inputs sent so far (a spectator's stays 0). */
+  get inputsSent() {
+    return this.inputs;
+  }
+  /** Acks sent so far (a spectator's, one per snapshot that moved its world forward). */
+  get acksSent() {
+    return this.acks;
   }
   core;
   options;
@@ -387,19 +419,34 @@ var Session = class _Session {
   closed = false;
   resumeAttempt = 0;
   resumeUntil = 0;
+  inputs = 0;
+  acks = 0;
+  /** The tick the last ack named: a snapshot that does not move past it is not acked again. */
+  ackedTick = -1;
   /** Rejects `connect` while the first Welcome has not come. */
   refuse = null;
-  constructor(core, game, url, options) {
+  constructor(core, game, url, options, spectating) {
     this.core = core;
     this.client = core.client(game);
     this.url = url;
+    this.spectating = spectating;
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     this.socketFactory = options.socket ?? ((u) => new WebSocket(u));
   }
   /** Opens a session with a join ticket; resolves once the server welcomed the player. */
   static connect(core, game, ticket, options) {
-    const session = new _Session(core, game, ticket.url, options);
+    return _Session.handshake(new _Session(core, game, ticket.url, options, false), ticket);
+  }
+  /**
+   * Watches a match with a spectator ticket (`Api.spectate`); resolves once the server welcomed
+   * the spectator (`welcome.player_id` is 0). No inputs: each applied snapshot is acknowledged.
+   */
+  static watch(core, game, ticket, options) {
+    return _Session.handshake(new _Session(core, game, ticket.url, options, true), ticket);
+  }
+  /** Sends the Hello; resolves with the session once welcomed. */
+  static handshake(session, ticket) {
     return new Promise((resolve, reject) => {
       session.refuse = reject;
       session.open(session.client.hello(ticket.ticket), (s) => {
@@ -436,7 +483,7 @@ var Session = class _Session {
         failed(error ?? new SessionError(e.code, this.core.closeName(e.code), e.reason));
         return;
       }
-      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed) this.resume();
+      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed && !this.spectating) this.resume();
       else this.shutdown(error);
     };
   }
@@ -454,6 +501,7 @@ var Session = class _Session {
         break;
       }
       case Frame.SNAPSHOT:
+        if (this.spectating) this.ack();
         this.options.onSnapshot?.({
           tick: this.client.tick,
           lastInputSeq: this.client.lastInputSeq,
@@ -494,7 +542,7 @@ var Session = class _Session {
   startTimers() {
     this.stopTimers();
     const rate = this.client.tickRate || 30;
-    this.tickTimer = setInterval(() => this.sendInput(), 1e3 / rate);
+    if (!this.spectating) this.tickTimer = setInterval(() => this.sendInput(), 1e3 / rate);
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 1e3);
     this.ping();
   }
@@ -505,7 +553,7 @@ var Session = class _Session {
     this.pingTimer = null;
   }
   sendInput() {
-    if (this.socket?.readyState !== 1) return;
+    if (this.socket?.readyState !== 1 || !this.options.input) return;
     const values = this.options.input();
     const seq = this.client.nextSeq;
     const bytes = this.client.input(values);
@@ -514,7 +562,16 @@ var Session = class _Session {
       return;
     }
     this.send(bytes);
+    this.inputs++;
     this.options.onInput?.(seq, values);
+  }
+  /** A spectator's answer to a snapshot: the newest applied tick, once per tick. */
+  ack() {
+    const tick = this.client.tick;
+    if (tick === this.ackedTick || this.socket?.readyState !== 1) return;
+    this.ackedTick = tick;
+    this.send(this.client.ack());
+    this.acks++;
   }
   ping() {
     const id = this.nextPing++;

@@ -277,6 +277,24 @@ var Api = class {
   async quickJoin(options = {}) {
     return this.request("POST", "/v1/matchmaking/quick-join", options);
   }
+  /**
+   * A ticket for a read-only seat in a running match (`Session.watch` opens it): the whole world,
+   * or the view of the player `follow` (its id in the match). A full match can be watched.
+   */
+  async spectate(matchId, options = {}) {
+    const body = options.follow === void 0 ? {} : { follow: options.follow };
+    return this.request("POST", `/v1/matches/${enc(matchId)}/spectate`, body);
+  }
+  /**
+   * An ended match's playback stream (`?format=snapshots`): length-prefixed server messages, a
+   * Welcome, a snapshot per tick, the MatchEnd; `ReplayPlayer` plays it. A 404
+   * (`replay_not_found`) for a match still running, unknown, or not recorded.
+   */
+  async replay(matchId) {
+    const response = await this.call("GET", `/v1/matches/${enc(matchId)}/replay?format=snapshots`, void 0, false, "application/octet-stream, application/json");
+    if (!response.ok) return this.parse(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
   async leaderboards() {
     return (await this.request("GET", "/v1/leaderboards", void 0, false)).leaderboards;
   }
@@ -292,9 +310,13 @@ var Api = class {
     this.store.save(tokens);
     return tokens;
   }
-  /** One call; with `auth`, the bearer token, refreshed and retried once on a 401. */
+  /** One JSON call; with `auth`, the bearer token, refreshed and retried once on a 401. */
   async request(method, path, body, auth = true) {
-    const response = await this.send(method, path, body, auth);
+    return this.parse(await this.call(method, path, body, auth));
+  }
+  /** One call, its response as it came (after a refresh and a retry on a 401, with `auth`). */
+  async call(method, path, body, auth, accept = "application/json") {
+    const response = await this.send(method, path, body, auth, accept);
     if (response.status === 401 && auth && this.tokens?.refresh_token) {
       try {
         await this.refresh();
@@ -302,12 +324,12 @@ var Api = class {
         this.signOut();
         throw e;
       }
-      return this.parse(await this.send(method, path, body, auth));
+      return this.send(method, path, body, auth, accept);
     }
-    return this.parse(response);
+    return response;
   }
-  send(method, path, body, auth) {
-    const headers = { accept: "application/json" };
+  send(method, path, body, auth, accept) {
+    const headers = { accept };
     if (body !== void 0) headers["content-type"] = "application/json";
     const token = this.tokens?.access_token;
     if (auth && token) headers.authorization = `Bearer ${token}`;
@@ -364,6 +386,8 @@ var SessionError = class extends Error {
 var Session = class _Session {
   client;
   url;
+  /** A read-only seat: acks instead of inputs, no resume. */
+  spectating;
   welcome = null;
   /** The last measured round trip, in ms (null before the first pong). */
   rttMs = null;
@@ -373,6 +397,14 @@ var Session = class _Session {
   }
   get desyncs() {
     return this.client.desyncs;
+  }
+  /** Inputs sent so far (a spectator's stays 0). */
+  get inputsSent() {
+    return this.inputs;
+  }
+  /** Acks sent so far (a spectator's, one per snapshot that moved its world forward). */
+  get acksSent() {
+    return this.acks;
   }
   core;
   options;
@@ -387,19 +419,34 @@ var Session = class _Session {
   closed = false;
   resumeAttempt = 0;
   resumeUntil = 0;
+  inputs = 0;
+  acks = 0;
+  /** The tick the last ack named: a snapshot that does not move past it is not acked again. */
+  ackedTick = -1;
   /** Rejects `connect` while the first Welcome has not come. */
   refuse = null;
-  constructor(core, game, url, options) {
+  constructor(core, game, url, options, spectating) {
     this.core = core;
     this.client = core.client(game);
     this.url = url;
+    this.spectating = spectating;
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     this.socketFactory = options.socket ?? ((u) => new WebSocket(u));
   }
   /** Opens a session with a join ticket; resolves once the server welcomed the player. */
   static connect(core, game, ticket, options) {
-    const session = new _Session(core, game, ticket.url, options);
+    return _Session.handshake(new _Session(core, game, ticket.url, options, false), ticket);
+  }
+  /**
+   * Watches a match with a spectator ticket (`Api.spectate`); resolves once the server welcomed
+   * the spectator (`welcome.player_id` is 0). No inputs: each applied snapshot is acknowledged.
+   */
+  static watch(core, game, ticket, options) {
+    return _Session.handshake(new _Session(core, game, ticket.url, options, true), ticket);
+  }
+  /** Sends the Hello; resolves with the session once welcomed. */
+  static handshake(session, ticket) {
     return new Promise((resolve, reject) => {
       session.refuse = reject;
       session.open(session.client.hello(ticket.ticket), (s) => {
@@ -436,7 +483,7 @@ var Session = class _Session {
         failed(error ?? new SessionError(e.code, this.core.closeName(e.code), e.reason));
         return;
       }
-      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed) this.resume();
+      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed && !this.spectating) this.resume();
       else this.shutdown(error);
     };
   }
@@ -454,6 +501,7 @@ var Session = class _Session {
         break;
       }
       case Frame.SNAPSHOT:
+        if (this.spectating) this.ack();
         this.options.onSnapshot?.({
           tick: this.client.tick,
           lastInputSeq: this.client.lastInputSeq,
@@ -494,7 +542,7 @@ var Session = class _Session {
   startTimers() {
     this.stopTimers();
     const rate = this.client.tickRate || 30;
-    this.tickTimer = setInterval(() => this.sendInput(), 1e3 / rate);
+    if (!this.spectating) this.tickTimer = setInterval(() => this.sendInput(), 1e3 / rate);
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 1e3);
     this.ping();
   }
@@ -505,7 +553,7 @@ var Session = class _Session {
     this.pingTimer = null;
   }
   sendInput() {
-    if (this.socket?.readyState !== 1) return;
+    if (this.socket?.readyState !== 1 || !this.options.input) return;
     const values = this.options.input();
     const seq = this.client.nextSeq;
     const bytes = this.client.input(values);
@@ -514,7 +562,16 @@ var Session = class _Session {
       return;
     }
     this.send(bytes);
+    this.inputs++;
     this.options.onInput?.(seq, values);
+  }
+  /** A spectator's answer to a snapshot: the newest applied tick, once per tick. */
+  ack() {
+    const tick = this.client.tick;
+    if (tick === this.ackedTick || this.socket?.readyState !== 1) return;
+    this.ackedTick = tick;
+    this.send(this.client.ack());
+    this.acks++;
   }
   ping() {
     const id = this.nextPing++;
@@ -573,6 +630,194 @@ var Session = class _Session {
     this.refuse?.(error ?? new SessionError(1e3, "normal", "", "closed before the server welcomed the player"));
     this.refuse = null;
     this.options.onClose?.(error);
+  }
+};
+
+// src/sdk/replay.ts
+var REPLAY_SPEEDS = [1, 2, 4, 8];
+function splitRecords(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new Error(`the replay stream is cut short: ${bytes.length - at} bytes of a record length`);
+    const len = view.getUint32(at, true);
+    if (at + 4 + len > bytes.length) {
+      throw new Error(`the replay stream is cut short: a record of ${len} bytes at byte ${at} has ${bytes.length - at - 4}`);
+    }
+    records.push(bytes.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return records;
+}
+var ReplayPlayer = class _ReplayPlayer {
+  client;
+  welcome;
+  tickRate;
+  /** The steps after the Welcome: one per record (a snapshot per tick, then the MatchEnd). */
+  length;
+  core;
+  game;
+  bytes;
+  records;
+  options;
+  now;
+  timer = null;
+  /** The index of the next record to apply (0 is the Welcome). */
+  next = 1;
+  /** Match time played (ms) when the clock was last settled, and when on the real clock. */
+  media = 0;
+  settledAt;
+  rate;
+  stopped;
+  over = false;
+  failure = null;
+  disposed = false;
+  /** Splits `bytes` and applies its Welcome; throws if it is not a replay of a known game. */
+  static open(core, bytes, options = {}) {
+    const records = splitRecords(bytes);
+    if (records.length === 0) throw new Error("the replay stream is empty");
+    const games = options.game ? [options.game] : core.games();
+    let refusal = 0;
+    for (const game of games) {
+      const client = core.client(game);
+      const code = client.receive(records[0]);
+      if (code === Frame.WELCOME) return new _ReplayPlayer(core, game, client, bytes, records, options);
+      client.free();
+      refusal = code;
+    }
+    throw new Error(
+      refusal === Frame.WRONG_GAME ? `the replay is of a game ${options.game ? `other than ${options.game}` : "this SDK does not know"}` : `the replay does not start with a Welcome (code ${refusal})`
+    );
+  }
+  constructor(core, game, client, bytes, records, options) {
+    this.core = core;
+    this.game = game;
+    this.client = client;
+    this.bytes = bytes;
+    this.records = records;
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+    this.settledAt = this.now();
+    const welcome = client.welcome();
+    if (welcome === null) throw new Error("the core lost the Welcome");
+    this.welcome = welcome;
+    this.tickRate = welcome.tick_rate || 30;
+    this.length = records.length - 1;
+    this.rate = _ReplayPlayer.checked(options.speed ?? 1);
+    this.stopped = options.paused ?? false;
+    const interval = options.intervalMs ?? 16;
+    if (interval > 0) this.timer = setInterval(() => this.pump(), interval);
+  }
+  /** The speed: 1, 2, 4 or 8 times the match's tick rate. */
+  get speed() {
+    return this.rate;
+  }
+  set speed(speed) {
+    const checked = _ReplayPlayer.checked(speed);
+    this.settle();
+    this.rate = checked;
+  }
+  get paused() {
+    return this.stopped;
+  }
+  /** The MatchEnd was applied. */
+  get ended() {
+    return this.over;
+  }
+  /** Why the stream stopped early, if it did. */
+  get error() {
+    return this.failure;
+  }
+  /** Steps applied so far (of `length`). */
+  get played() {
+    return this.next - 1;
+  }
+  /** The newest applied snapshot's tick. */
+  get tick() {
+    return this.client.tick;
+  }
+  pause() {
+    this.settle();
+    this.stopped = true;
+  }
+  play() {
+    this.settle();
+    this.stopped = false;
+  }
+  /** The match time played, in ms: what a view draws at (it stands still while paused). */
+  clock() {
+    return this.stopped || this.over ? this.media : this.media + (this.now() - this.settledAt) * this.rate;
+  }
+  /** Applies every step due on the clock; how many. The timer calls it; so may you. */
+  pump() {
+    if (this.over || this.failure || this.disposed) return 0;
+    const at = this.clock();
+    let applied = 0;
+    while (this.next < this.records.length && this.due(this.next) <= at) {
+      const step = this.next;
+      this.next++;
+      applied++;
+      const code = this.client.receive(this.records[step]);
+      if (code === Frame.SNAPSHOT) {
+        this.options.onSnapshot?.({
+          tick: this.client.tick,
+          lastInputSeq: this.client.lastInputSeq,
+          checksum: this.client.checksum,
+          world: this.client.world(),
+          events: this.client.events(),
+          arrivedMs: this.due(step)
+        });
+      } else if (code === Frame.MATCH_END) {
+        this.media = this.clock();
+        this.over = true;
+        this.stopTimer();
+        this.options.onEnd?.(this.client.results());
+        break;
+      } else if (code < 0) {
+        this.failure = new Error(`record ${step} of the replay does not apply (code ${code})`);
+        this.stopTimer();
+        this.options.onError?.(this.failure);
+        break;
+      }
+    }
+    return applied;
+  }
+  /** Plays again from the start, with a fresh replica (the speed and pause stay as they are). */
+  restart() {
+    const again = _ReplayPlayer.open(this.core, this.bytes, {
+      ...this.options,
+      game: this.game,
+      speed: this.rate,
+      paused: this.stopped
+    });
+    this.dispose();
+    return again;
+  }
+  /** Stops the timer and frees the core's state for this replay. */
+  dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stopTimer();
+    this.client.free();
+  }
+  /** When step `step` (1 is the first snapshot) is due, in match time (ms). */
+  due(step) {
+    return (step - 1) * 1e3 / this.tickRate;
+  }
+  /** Folds the time played so far into `media`, before the speed or the pause changes. */
+  settle() {
+    this.media = this.clock();
+    this.settledAt = this.now();
+  }
+  stopTimer() {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+  static checked(speed) {
+    if (!REPLAY_SPEEDS.includes(speed)) {
+      throw new RangeError(`a replay plays at ${REPLAY_SPEEDS.join("×, ")}×, not ${speed}×`);
+    }
+    return speed;
   }
 };
 
@@ -1099,6 +1344,8 @@ export {
   MemoryStore,
   POS_SCALE,
   Predictor,
+  REPLAY_SPEEDS,
+  ReplayPlayer,
   Session,
   SessionError,
   Turn,
@@ -1109,5 +1356,6 @@ export {
   cyclesInterpolation,
   entityKey,
   moveDir,
+  splitRecords,
   turnToward
 };

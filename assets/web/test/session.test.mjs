@@ -1,7 +1,8 @@
 // The realtime session against a scripted server (a fake WebSocket fed the golden frames the
 // Rust encoder recorded): Hello first, an input every tick with consecutive sequence numbers,
 // answers to pings, a resume with the reconnect token after the connection drops, and close
-// codes turned into errors a person can read.
+// codes turned into errors a person can read. A spectator (`Session.watch`) sends no input at
+// all, acks each snapshot it applied, and does not resume.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -153,4 +154,81 @@ test('a Welcome of another game ends the session with an error', async () => {
   const error = await closedOnce;
   assert.match(error.message, /another game/);
   await assert.rejects(pending, /another game/, 'the connect fails with the same error');
+});
+
+test('a spectator never sends an input and acks each snapshot it applied', async () => {
+  FakeSocket.all = [];
+  // What each client message starts with (its variant), from the core's own encoders.
+  const reference = core.client('arena');
+  const tag = { input: reference.input([0, 0, 0])[0], ack: reference.ack()[0], ping: reference.ping(1, 0)[0] };
+  assert.equal(new Set(Object.values(tag)).size, 3, `distinct message tags: ${JSON.stringify(tag)}`);
+  const snapshots = [];
+  let closed;
+  const closedOnce = new Promise((resolve) => (closed = resolve));
+  const pending = Session.watch(core, 'arena', ticket, {
+    onSnapshot: (s) => snapshots.push(s.tick),
+    onClose: (error) => closed(error),
+    pingIntervalMs: 20,
+    socket: (url) => new FakeSocket(url),
+  });
+  const socket = await nextSocket(0);
+  await socket.sentAtLeast(1);
+  assert.ok(contains(socket.sent[0], 'tk_scripted'), 'the Hello carries the spectator ticket');
+  socket.serve(WELCOME);
+  const session = await pending;
+  assert.equal(session.spectating, true);
+
+  // Each snapshot is answered at once with the ack the reference client encodes after it.
+  const acks = [];
+  for (const frame of frames.slice(1)) {
+    const before = socket.sent.length;
+    socket.serve(frame);
+    reference.receive(frame);
+    acks.push(reference.ack());
+    const sent = socket.sent.slice(before).filter((m) => m[0] === tag.ack);
+    assert.equal(sent.length, 1, `one ack for tick ${reference.tick}`);
+    assert.deepEqual(sent[0], acks[acks.length - 1], `the ack names tick ${reference.tick}`);
+  }
+  assert.deepEqual(snapshots, [1, 2, 3, 4, 6], 'every snapshot applied');
+  // Served again, an old frame moves nothing forward: no second ack for the same tick.
+  socket.serve(frames[3]);
+  assert.equal(socket.sent.filter((m) => m[0] === tag.ack).length, 5, 'no ack for a stale snapshot');
+
+  // Several ping periods (each many ticks at 30 Hz) go by: pings, and still no input.
+  const pings = () => socket.sent.filter((m) => m[0] === tag.ping).length;
+  const until = pings() + 5;
+  while (pings() < until) await socket.sentAtLeast(socket.sent.length + 1);
+  assert.equal(socket.sent.filter((m) => m[0] === tag.input).length, 0, 'no input on the wire');
+  assert.equal(session.inputsSent, 0, 'none counted');
+  assert.equal(session.acksSent, 5, 'an ack per snapshot');
+
+  // A spectator holds no seat: a dropped connection ends the session instead of resuming.
+  socket.drop(1006);
+  const error = await closedOnce;
+  assert.equal(error?.code, 1006, 'the drop is reported');
+  assert.equal(FakeSocket.all.length, 1, 'no resume attempt');
+  reference.free();
+  session.dispose();
+});
+
+test('a player counts its inputs and sends no acks', async () => {
+  FakeSocket.all = [];
+  const reference = core.client('arena');
+  const ackTag = reference.ack()[0];
+  reference.free();
+  const pending = Session.connect(core, 'arena', ticket, {
+    input: () => [0, 0, 0],
+    socket: (url) => new FakeSocket(url),
+  });
+  const socket = await nextSocket(0);
+  await socket.sentAtLeast(1);
+  socket.serve(WELCOME);
+  const session = await pending;
+  for (const frame of frames.slice(1)) socket.serve(frame);
+  await socket.sentAtLeast(socket.sent.length + 3);
+  assert.equal(session.spectating, false);
+  assert.ok(session.inputsSent >= 1, `inputs counted: ${session.inputsSent}`);
+  assert.equal(session.acksSent, 0, 'a player acks with its inputs');
+  assert.equal(socket.sent.filter((m) => m[0] === ackTag).length, 0, 'no Ack on the wire');
+  session.dispose();
 });

@@ -1,5 +1,6 @@
-// The REST side of Tickwire: accounts, sessions, the lobby and leaderboards. Stateless JSON over
-// HTTP; the only state kept here is the session's tokens, refreshed once on a 401.
+// The REST side of Tickwire: accounts, sessions, the lobby (join, spectate, replays) and
+// leaderboards. Stateless JSON over HTTP; the only state kept here is the session's tokens,
+// refreshed once on a 401.
 
 /** An error the API answered, in its one shape: `{"error": {"code", "message"}}`. */
 export class ApiError extends Error {
@@ -181,6 +182,26 @@ export class Api {
     return this.request('POST', '/v1/matchmaking/quick-join', options);
   }
 
+  /**
+   * A ticket for a read-only seat in a running match (`Session.watch` opens it): the whole world,
+   * or the view of the player `follow` (its id in the match). A full match can be watched.
+   */
+  async spectate(matchId: string, options: { follow?: number } = {}): Promise<JoinTicket> {
+    const body = options.follow === undefined ? {} : { follow: options.follow };
+    return this.request('POST', `/v1/matches/${enc(matchId)}/spectate`, body);
+  }
+
+  /**
+   * An ended match's playback stream (`?format=snapshots`): length-prefixed server messages, a
+   * Welcome, a snapshot per tick, the MatchEnd; `ReplayPlayer` plays it. A 404
+   * (`replay_not_found`) for a match still running, unknown, or not recorded.
+   */
+  async replay(matchId: string): Promise<Uint8Array> {
+    const response = await this.call('GET', `/v1/matches/${enc(matchId)}/replay?format=snapshots`, undefined, false, 'application/octet-stream, application/json');
+    if (!response.ok) return this.parse<never>(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   async leaderboards(): Promise<BoardInfo[]> {
     return (await this.request<{ leaderboards: BoardInfo[] }>('GET', '/v1/leaderboards', undefined, false))
       .leaderboards;
@@ -201,9 +222,14 @@ export class Api {
     return tokens;
   }
 
-  /** One call; with `auth`, the bearer token, refreshed and retried once on a 401. */
+  /** One JSON call; with `auth`, the bearer token, refreshed and retried once on a 401. */
   private async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-    const response = await this.send(method, path, body, auth);
+    return this.parse<T>(await this.call(method, path, body, auth));
+  }
+
+  /** One call, its response as it came (after a refresh and a retry on a 401, with `auth`). */
+  private async call(method: string, path: string, body: unknown, auth: boolean, accept = 'application/json'): Promise<Response> {
+    const response = await this.send(method, path, body, auth, accept);
     if (response.status === 401 && auth && this.tokens?.refresh_token) {
       try {
         await this.refresh();
@@ -211,13 +237,13 @@ export class Api {
         this.signOut();
         throw e;
       }
-      return this.parse<T>(await this.send(method, path, body, auth));
+      return this.send(method, path, body, auth, accept);
     }
-    return this.parse<T>(response);
+    return response;
   }
 
-  private send(method: string, path: string, body: unknown, auth: boolean): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private send(method: string, path: string, body: unknown, auth: boolean, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const token = this.tokens?.access_token;
     if (auth && token) headers.authorization = `Bearer ${token}`;

@@ -3,6 +3,10 @@
 // is against it), pings for the round-trip time, answers the server's pings, resumes the same
 // player with the reconnect token when the connection drops, and turns close codes into errors
 // a person can read.
+//
+// A spectator (`Session.watch`, with a ticket from `Api.spectate`) holds a read-only seat: it
+// never sends an input (the server would close it with `read_only`), acknowledges each applied
+// snapshot with an `Ack` instead, and cannot resume (it has no seat to take back).
 
 import { Core, CoreClient, Frame, type GameEvent, type PlayerResult, type Welcome, type WorldView } from './core.js';
 import type { JoinTicket } from './rest.js';
@@ -60,9 +64,17 @@ export interface SessionOptions {
   socket?: SocketFactory;
 }
 
+/** A spectator's options: a session's, less the inputs it never sends. */
+export type WatchOptions = Omit<SessionOptions, 'input' | 'onInput'>;
+
+/** Either: a player's options, or a spectator's. */
+type AnyOptions = WatchOptions & Partial<Pick<SessionOptions, 'input' | 'onInput'>>;
+
 export class Session {
   readonly client: CoreClient;
   readonly url: string;
+  /** A read-only seat: acks instead of inputs, no resume. */
+  readonly spectating: boolean;
   welcome: Welcome | null = null;
   /** The last measured round trip, in ms (null before the first pong). */
   rttMs: number | null = null;
@@ -73,9 +85,17 @@ export class Session {
   get desyncs(): number {
     return this.client.desyncs;
   }
+  /** Inputs sent so far (a spectator's stays 0). */
+  get inputsSent(): number {
+    return this.inputs;
+  }
+  /** Acks sent so far (a spectator's, one per snapshot that moved its world forward). */
+  get acksSent(): number {
+    return this.acks;
+  }
 
   private readonly core: Core;
-  private readonly options: SessionOptions;
+  private readonly options: AnyOptions;
   private readonly now: () => number;
   private readonly socketFactory: SocketFactory;
   private socket: WebSocket | null = null;
@@ -87,13 +107,18 @@ export class Session {
   private closed = false;
   private resumeAttempt = 0;
   private resumeUntil = 0;
+  private inputs = 0;
+  private acks = 0;
+  /** The tick the last ack named: a snapshot that does not move past it is not acked again. */
+  private ackedTick = -1;
   /** Rejects `connect` while the first Welcome has not come. */
   private refuse: ((e: SessionError) => void) | null = null;
 
-  private constructor(core: Core, game: string, url: string, options: SessionOptions) {
+  private constructor(core: Core, game: string, url: string, options: AnyOptions, spectating: boolean) {
     this.core = core;
     this.client = core.client(game);
     this.url = url;
+    this.spectating = spectating;
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     this.socketFactory = options.socket ?? ((u) => new WebSocket(u));
@@ -101,7 +126,19 @@ export class Session {
 
   /** Opens a session with a join ticket; resolves once the server welcomed the player. */
   static connect(core: Core, game: string, ticket: JoinTicket, options: SessionOptions): Promise<Session> {
-    const session = new Session(core, game, ticket.url, options);
+    return Session.handshake(new Session(core, game, ticket.url, options, false), ticket);
+  }
+
+  /**
+   * Watches a match with a spectator ticket (`Api.spectate`); resolves once the server welcomed
+   * the spectator (`welcome.player_id` is 0). No inputs: each applied snapshot is acknowledged.
+   */
+  static watch(core: Core, game: string, ticket: JoinTicket, options: WatchOptions): Promise<Session> {
+    return Session.handshake(new Session(core, game, ticket.url, options, true), ticket);
+  }
+
+  /** Sends the Hello; resolves with the session once welcomed. */
+  private static handshake(session: Session, ticket: JoinTicket): Promise<Session> {
     return new Promise((resolve, reject) => {
       session.refuse = reject;
       session.open(session.client.hello(ticket.ticket), (s) => {
@@ -140,7 +177,7 @@ export class Session {
         failed(error ?? new SessionError(e.code, this.core.closeName(e.code), e.reason));
         return;
       }
-      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed) this.resume();
+      if (error && RESUMABLE.has(error.code) && !this.ended && !this.closed && !this.spectating) this.resume();
       else this.shutdown(error);
     };
   }
@@ -159,6 +196,8 @@ export class Session {
         break;
       }
       case Frame.SNAPSHOT:
+        // Acked before the world is read: encoding may grow the wasm memory under its views.
+        if (this.spectating) this.ack();
         this.options.onSnapshot?.({
           tick: this.client.tick,
           lastInputSeq: this.client.lastInputSeq,
@@ -201,7 +240,7 @@ export class Session {
   private startTimers(): void {
     this.stopTimers();
     const rate = this.client.tickRate || 30;
-    this.tickTimer = setInterval(() => this.sendInput(), 1000 / rate);
+    if (!this.spectating) this.tickTimer = setInterval(() => this.sendInput(), 1000 / rate);
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 1000);
     this.ping();
   }
@@ -214,7 +253,7 @@ export class Session {
   }
 
   private sendInput(): void {
-    if (this.socket?.readyState !== 1) return;
+    if (this.socket?.readyState !== 1 || !this.options.input) return;
     const values = this.options.input();
     const seq = this.client.nextSeq;
     const bytes = this.client.input(values);
@@ -223,7 +262,17 @@ export class Session {
       return;
     }
     this.send(bytes);
+    this.inputs++;
     this.options.onInput?.(seq, values);
+  }
+
+  /** A spectator's answer to a snapshot: the newest applied tick, once per tick. */
+  private ack(): void {
+    const tick = this.client.tick;
+    if (tick === this.ackedTick || this.socket?.readyState !== 1) return;
+    this.ackedTick = tick;
+    this.send(this.client.ack());
+    this.acks++;
   }
 
   private ping(): void {
