@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use shared::schema::{GameProtocol, InputValues};
-use shared::{Event, Tick, World};
+use shared::{Event, NetId, Tick, World};
 
 use super::format::{Checkpoint, FORMAT_VERSION, Op, Replay, decode_op, encode_op};
-use crate::game::{AnyGame, JoinInfo, Outcome, PlayerId, Refusal};
+use crate::game::{AnyGame, Interest, JoinInfo, Outcome, PlayerId, Refusal};
 
 /// What a replay is about, known when the match starts.
 #[derive(Debug, Clone)]
@@ -205,5 +205,18 @@ impl AnyGame for Recorder {
 
     fn state_hash(&self) -> u64 {
         self.game.state_hash()
+    }
+
+    // What players see decides nothing in the simulation: not recorded, only passed on.
+    fn interest(&self) -> Interest {
+        self.game.interest()
+    }
+
+    fn viewpoint(&self, player: PlayerId) -> Option<(i32, i32)> {
+        self.game.viewpoint(player)
+    }
+
+    fn sees(&self, player: PlayerId, id: NetId, row: &[i32]) -> bool {
+        self.game.sees(player, id, row)
     }
 }

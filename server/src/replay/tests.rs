@@ -548,3 +548,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_recorded_game_keeps_its_view_rules() {
+    let games = games();
+    let info = games.get("arena").expect("arena");
+    let inner = games.start("arena", "expanse", 5).expect("the expanse map");
+    let want = inner.interest();
+    let (mut recorder, _) = Recorder::new(
+        inner,
+        ReplayHeader {
+            match_id: "m_views".into(),
+            map: "expanse".into(),
+            assets_hash: assets_hash(info, "expanse").expect("its map"),
+            seed: 5,
+            tick_rate: info.tick_rate,
+            hash_interval: DEFAULT_HASH_INTERVAL,
+        },
+    );
+    assert!(
+        matches!(want, crate::game::Interest::Radius(_)),
+        "expanse limits views"
+    );
+    assert_eq!(recorder.interest(), want, "the recorder passes the rule on");
+    assert!(join(&mut recorder, 1, 1));
+    assert!(
+        recorder.viewpoint(1).is_some(),
+        "and the players' viewpoints"
+    );
+}
