@@ -390,3 +390,75 @@ async fn a_delayed_spectator_sees_tick_t_no_earlier_than_the_delay_after_the_pla
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn a_delayed_follower_joining_late_sees_its_player_and_is_told_when_it_leaves() {
+    let srv = TestServer::start_with(Options {
+        limits: Limits {
+            spectator_delay_s: 1.0,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await
+    .expect("server");
+    let (_, alice) = srv.guest("alice-device").await.expect("alice");
+    let (_, bob) = srv.guest("bob-device").await.expect("bob");
+    let (_, carol) = srv.guest("carol-device").await.expect("carol");
+    let match_id = srv
+        .create_match(&alice, Some("expanse"))
+        .await
+        .expect("match");
+    let (ticket, url) = srv.ticket(&alice, &match_id).await.expect("ticket");
+    let (mut alice_s, welcome) = Session::join(&url, &ticket, &arena::PROTOCOL, true)
+        .await
+        .expect("alice joins");
+    next_snapshot_playing(&mut alice_s).await;
+    // Bob watches first, so frames are already waiting out the delay when carol comes.
+    let mut bob_watch = watch(&srv, &bob, &match_id, None).await;
+    next_snapshot(&mut bob_watch).await;
+    let mut carol_watch = watch(
+        &srv,
+        &carol,
+        &match_id,
+        Some(json!({"follow": welcome.player_id})),
+    )
+    .await;
+    let mut seen = 0;
+    while seen < 10 {
+        tokio::select! {
+            _ = next_snapshot_playing(&mut alice_s) => {}
+            _ = next_snapshot(&mut bob_watch) => {}
+            s = next_snapshot(&mut carol_watch) => {
+                assert_ne!(s.applied.checksum, Some(false));
+                let owners: Vec<u32> = carol_watch
+                    .replica()
+                    .world()
+                    .entities::<shared::games::arena::ArenaEntity>()
+                    .filter(|(_, e)| e.kind == shared::games::arena::ArenaKind::Player)
+                    .map(|(_, e)| e.owner)
+                    .collect();
+                assert!(owners.contains(&welcome.player_id), "alice is in her own view");
+                seen += 1;
+            }
+        }
+    }
+    alice_s.send_leave().await.expect("alice leaves");
+    let (code, reason) = loop {
+        tokio::select! {
+            _ = next_snapshot(&mut bob_watch) => {}
+            event = timeout(PATIENCE, carol_watch.next_event()) => {
+                match event.expect("within the bound").expect("the session goes on") {
+                    SessionEvent::Snapshot(_) => carol_watch.send_ack().await.expect("ack"),
+                    SessionEvent::Closed { code, reason } => break (code, reason),
+                    _ => {}
+                }
+            }
+        }
+    };
+    assert_eq!(code, close::MATCH_UNAVAILABLE, "{reason}");
+    assert!(reason.contains("left"), "told why: {reason}");
+    let s = next_snapshot(&mut bob_watch).await;
+    assert_ne!(s.applied.checksum, Some(false), "bob watches on");
+    srv.stop().await;
+}

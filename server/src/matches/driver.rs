@@ -407,7 +407,7 @@ impl Driver {
         );
         spectator_out.ping = out.ping;
         let spectators = std::mem::take(&mut state.spectators);
-        state.spectators = self.offer_each(spectators, &due, &mut spectator_out);
+        state.spectators = self.offer_each(spectators, &due, &mut spectator_out, &state.seats);
         due.release_bodies();
         let mut oldest = due.tick;
         for s in &state.spectators {
@@ -425,7 +425,7 @@ impl Driver {
 
     fn offer_spectators(&self, state: &mut Running, frame: &Arc<TickFrame>, out: &mut TickOut<'_>) {
         let spectators = std::mem::take(&mut state.spectators);
-        state.spectators = self.offer_each(spectators, frame, out);
+        state.spectators = self.offer_each(spectators, frame, out, &state.seats);
     }
 
     /// Offers `frame` to each spectator; answers those still watching.
@@ -434,18 +434,23 @@ impl Driver {
         spectators: Vec<Spectator>,
         frame: &Arc<TickFrame>,
         out: &mut TickOut<'_>,
+        seats: &BTreeMap<u32, Seat>,
     ) -> Vec<Spectator> {
         let mut kept = Vec::with_capacity(spectators.len());
         for s in spectators {
             if let Viewer::Player(p) = s.viewer
                 && frame.seen_by(s.viewer).is_none()
             {
-                // Every seated player has a view from the tick after it joined on: the
-                // followed player left.
-                s.link.outbox.close(
-                    close::MATCH_UNAVAILABLE,
-                    format!("player {p} left the match"),
-                );
+                if seats.contains_key(&p) {
+                    // A delayed frame from before this spectator came, kept without the view
+                    // it follows: nothing to show yet.
+                    kept.push(s);
+                } else {
+                    s.link.outbox.close(
+                        close::MATCH_UNAVAILABLE,
+                        format!("player {p} left the match"),
+                    );
+                }
                 continue;
             }
             let offer = s.link.outbox.offer_snapshot(
