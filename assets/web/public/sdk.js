@@ -736,7 +736,9 @@ var ReplayPlayer = class _ReplayPlayer {
   get tick() {
     return this.client.tick;
   }
+  /** Stops the clock, after applying what was due until now. */
   pause() {
+    this.pump();
     this.settle();
     this.stopped = true;
   }
@@ -748,9 +750,9 @@ var ReplayPlayer = class _ReplayPlayer {
   clock() {
     return this.stopped || this.over ? this.media : this.media + (this.now() - this.settledAt) * this.rate;
   }
-  /** Applies every step due on the clock; how many. The timer calls it; so may you. */
+  /** Applies every step due on the clock; how many (none while paused). The timer calls it; so may you. */
   pump() {
-    if (this.over || this.failure || this.disposed) return 0;
+    if (this.stopped || this.over || this.failure || this.disposed) return 0;
     const at = this.clock();
     let applied = 0;
     while (this.next < this.records.length && this.due(this.next) <= at) {

@@ -45,6 +45,17 @@ test('a playback stream splits into its length-prefixed records', () => {
   assert.throws(() => splitRecords(stream.subarray(0, 2)), /cut short/, 'a length cut short');
 });
 
+test('a player opened paused applies nothing until it plays', () => {
+  const { player, clock, snapshots, at } = scripted({ paused: true });
+  assert.equal(at(5000), 0, 'not even the first snapshot');
+  assert.equal(player.clock(), 0, 'the clock stands at the start');
+  clock.t = 6000;
+  player.play();
+  assert.equal(player.pump(), 1, 'the first snapshot once playing');
+  assert.deepEqual(snapshots.map((s) => s.tick), [1]);
+  player.dispose();
+});
+
 test('the Welcome names the game, and snapshots come at the tick rate at 1×', () => {
   const { player, snapshots, at } = scripted();
   assert.equal(player.welcome.game, 'arena', 'found the game from the Welcome');

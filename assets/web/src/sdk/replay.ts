@@ -159,7 +159,9 @@ export class ReplayPlayer {
     return this.client.tick;
   }
 
+  /** Stops the clock, after applying what was due until now. */
   pause(): void {
+    this.pump();
     this.settle();
     this.stopped = true;
   }
@@ -174,9 +176,9 @@ export class ReplayPlayer {
     return this.stopped || this.over ? this.media : this.media + (this.now() - this.settledAt) * this.rate;
   }
 
-  /** Applies every step due on the clock; how many. The timer calls it; so may you. */
+  /** Applies every step due on the clock; how many (none while paused). The timer calls it; so may you. */
   pump(): number {
-    if (this.over || this.failure || this.disposed) return 0;
+    if (this.stopped || this.over || this.failure || this.disposed) return 0;
     const at = this.clock();
     let applied = 0;
     while (this.next < this.records.length && this.due(this.next) <= at) {
