@@ -633,6 +633,196 @@ var Session = class _Session {
   }
 };
 
+// src/sdk/replay.ts
+var REPLAY_SPEEDS = [1, 2, 4, 8];
+function splitRecords(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new Error(`the replay stream is cut short: ${bytes.length - at} bytes of a record length`);
+    const len = view.getUint32(at, true);
+    if (at + 4 + len > bytes.length) {
+      throw new Error(`the replay stream is cut short: a record of ${len} bytes at byte ${at} has ${bytes.length - at - 4}`);
+    }
+    records.push(bytes.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return records;
+}
+var ReplayPlayer = class _ReplayPlayer {
+  client;
+  welcome;
+  tickRate;
+  /** The steps after the Welcome: one per record (a snapshot per tick, then the MatchEnd). */
+  length;
+  core;
+  game;
+  bytes;
+  records;
+  options;
+  now;
+  timer = null;
+  /** The index of the next record to apply (0 is the Welcome). */
+  next = 1;
+  /** Match time played (ms) when the clock was last settled, and when on the real clock. */
+  media = 0;
+  settledAt;
+  rate;
+  stopped;
+  over = false;
+  failure = null;
+  disposed = false;
+  /** Splits `bytes` and applies its Welcome; throws if it is not a replay of a known game. */
+  static open(core, bytes, options = {}) {
+    const records = splitRecords(bytes);
+    if (records.length === 0) throw new Error("the replay stream is empty");
+    const games = options.game ? [options.game] : core.games();
+    let refusal = 0;
+    for (const game of games) {
+      const client = core.client(game);
+      const code = client.receive(records[0]);
+      if (code === Frame.WELCOME) return new _ReplayPlayer(core, game, client, bytes, records, options);
+      client.free();
+      refusal = code;
+    }
+    throw new Error(
+      refusal === Frame.WRONG_GAME ? `the replay is of a game ${options.game ? `other than ${options.game}` : "this SDK does not know"}` : `the replay does not start with a Welcome (code ${refusal})`
+    );
+  }
+  constructor(core, game, client, bytes, records, options) {
+    this.core = core;
+    this.game = game;
+    this.client = client;
+    this.bytes = bytes;
+    this.records = records;
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+    this.settledAt = this.now();
+    const welcome = client.welcome();
+    if (welcome === null) throw new Error("the core lost the Welcome");
+    this.welcome = welcome;
+    this.tickRate = welcome.tick_rate || 30;
+    this.length = records.length - 1;
+    this.rate = _ReplayPlayer.checked(options.speed ?? 1);
+    this.stopped = options.paused ?? false;
+    const interval = options.intervalMs ?? 16;
+    if (interval > 0) this.timer = setInterval(() => this.pump(), interval);
+  }
+  /** The speed: 1, 2, 4 or 8 times the match's tick rate. */
+  get speed() {
+    return this.rate;
+  }
+  set speed(speed) {
+    const checked = _ReplayPlayer.checked(speed);
+    this.settle();
+    this.rate = checked;
+  }
+  get paused() {
+    return this.stopped;
+  }
+  /** The MatchEnd was applied. */
+  get ended() {
+    return this.over;
+  }
+  /** Why the stream stopped early, if it did. */
+  get error() {
+    return this.failure;
+  }
+  /** Steps applied so far (of `length`). */
+  get played() {
+    return this.next - 1;
+  }
+  /** The newest applied snapshot's tick. */
+  get tick() {
+    return this.client.tick;
+  }
+  /** Stops the clock, after applying what was due until now. */
+  pause() {
+    this.pump();
+    this.settle();
+    this.stopped = true;
+  }
+  play() {
+    this.settle();
+    this.stopped = false;
+  }
+  /** The match time played, in ms: what a view draws at (it stands still while paused). */
+  clock() {
+    return this.stopped || this.over ? this.media : this.media + (this.now() - this.settledAt) * this.rate;
+  }
+  /** Applies every step due on the clock; how many (none while paused). The timer calls it; so may you. */
+  pump() {
+    if (this.stopped || this.over || this.failure || this.disposed) return 0;
+    const at = this.clock();
+    let applied = 0;
+    while (this.next < this.records.length && this.due(this.next) <= at) {
+      const step = this.next;
+      this.next++;
+      applied++;
+      const code = this.client.receive(this.records[step]);
+      if (code === Frame.SNAPSHOT) {
+        this.options.onSnapshot?.({
+          tick: this.client.tick,
+          lastInputSeq: this.client.lastInputSeq,
+          checksum: this.client.checksum,
+          world: this.client.world(),
+          events: this.client.events(),
+          arrivedMs: this.due(step)
+        });
+      } else if (code === Frame.MATCH_END) {
+        this.media = this.clock();
+        this.over = true;
+        this.stopTimer();
+        this.options.onEnd?.(this.client.results());
+        break;
+      } else if (code < 0) {
+        this.failure = new Error(`record ${step} of the replay does not apply (code ${code})`);
+        this.stopTimer();
+        this.options.onError?.(this.failure);
+        break;
+      }
+    }
+    return applied;
+  }
+  /** Plays again from the start, with a fresh replica (the speed and pause stay as they are). */
+  restart() {
+    const again = _ReplayPlayer.open(this.core, this.bytes, {
+      ...this.options,
+      game: this.game,
+      speed: this.rate,
+      paused: this.stopped
+    });
+    this.dispose();
+    return again;
+  }
+  /** Stops the timer and frees the core's state for this replay. */
+  dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stopTimer();
+    this.client.free();
+  }
+  /** When step `step` (1 is the first snapshot) is due, in match time (ms). */
+  due(step) {
+    return (step - 1) * 1e3 / this.tickRate;
+  }
+  /** Folds the time played so far into `media`, before the speed or the pause changes. */
+  settle() {
+    this.media = this.clock();
+    this.settledAt = this.now();
+  }
+  stopTimer() {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+  static checked(speed) {
+    if (!REPLAY_SPEEDS.includes(speed)) {
+      throw new RangeError(`a replay plays at ${REPLAY_SPEEDS.join("×, ")}×, not ${speed}×`);
+    }
+    return speed;
+  }
+};
+
 // src/sdk/interpolation.ts
 function entityKey(index, version) {
   return version * 2 ** 32 + index;
@@ -981,7 +1171,7 @@ var ArenaMotion = class {
   walls;
   /** `move_circle`'s longest substep. */
   maxStep;
-  constructor(tuning, layout, tickRate) {
+  constructor(tuning, layout2, tickRate) {
     if (!Number.isInteger(tickRate) || tickRate < 0 || tickRate > 65535) {
       throw new RangeError(`arena motion: tick rate ${tickRate} is not a u16`);
     }
@@ -996,9 +1186,9 @@ var ArenaMotion = class {
     const dashDuration = num(player, "dash_duration_s", p);
     this.dashTicks = Math.fround(dashDuration) > 0 ? Math.max(secondsToTicks(dashDuration, rate), 1) : 0;
     this.dashCooldownTicks = secondsToTicks(num(player, "dash_cooldown_s", p), rate);
-    this.width = posToFixed(num(layout, "width"));
-    this.height = posToFixed(num(layout, "height"));
-    const walls = layout.walls ?? [];
+    this.width = posToFixed(num(layout2, "width"));
+    this.height = posToFixed(num(layout2, "height"));
+    const walls = layout2.walls ?? [];
     if (!Array.isArray(walls)) throw new Error("arena motion: walls must be an array");
     this.walls = walls.map((w, i) => {
       if (typeof w !== "object" || w === null) throw new Error(`arena motion: walls[${i}] must be a table`);
@@ -1231,7 +1421,7 @@ async function leaderboards(root, api2) {
 
 // src/app/arena-view.ts
 var ArenaView = class {
-  keys = "Move: WASD or arrows · Aim: mouse · Fire: click or F · Dash: Space or Shift";
+  keys;
   canvas;
   ctx;
   client;
@@ -1250,9 +1440,15 @@ var ArenaView = class {
   drawn = { entities: 0, players: 0, otherPlayers: 0 };
   scores = /* @__PURE__ */ new Map();
   corrections = 0;
+  readOnly;
+  /** The player drawn as ours (0: none). */
+  me;
   detach;
-  constructor(canvas, client, game, map) {
+  constructor(canvas, client, game, map, options = {}) {
     this.canvas = canvas;
+    this.readOnly = options.readOnly ?? false;
+    this.me = options.focus ?? client.playerId;
+    this.keys = this.readOnly ? "" : "Move: WASD or arrows · Aim: mouse · Fire: click or F · Dash: Space or Shift";
     const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("no 2D canvas");
     this.ctx = ctx;
@@ -1261,14 +1457,18 @@ var ArenaView = class {
     decl.entity.forEach((field2, i) => this.f[field2.name] = i);
     this.interp = new Interpolator(arenaInterpolation(decl, game.tick_rate));
     this.predictor = new Predictor(arenaPrediction(new ArenaMotion(game.tuning, map.layout, game.tick_rate)));
-    const layout = map.layout;
-    this.width = Number(layout.width ?? 2e3);
-    this.height = Number(layout.height ?? 2e3);
-    this.walls = layout.walls ?? [];
+    const layout2 = map.layout;
+    this.width = Number(layout2.width ?? 2e3);
+    this.height = Number(layout2.height ?? 2e3);
+    this.walls = layout2.walls ?? [];
     const fit = Math.min(960 / this.width, 720 / this.height);
     this.scale = fit;
     canvas.width = Math.round(this.width * fit);
     canvas.height = Math.round(this.height * fit);
+    if (this.readOnly) {
+      this.detach = () => void 0;
+      return;
+    }
     const key = (down2) => (e) => {
       const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       if (["w", "a", "s", "d", "f", " ", "Shift", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(k)) {
@@ -1320,7 +1520,7 @@ var ArenaView = class {
     this.interp.push(s.tick, s.arrivedMs, s.world);
     const { rows, fields, len } = s.world;
     const f = this.f;
-    const me = this.client.playerId;
+    const me = this.me;
     this.scores.clear();
     for (let i = 0; i < len; i++) {
       const row = i * fields;
@@ -1328,7 +1528,7 @@ var ArenaView = class {
       const owner = rows[row + f.owner] >>> 0;
       const alive = (rows[row + f.flags] & ArenaFlags.DEAD) === 0;
       this.scores.set(owner, { score: rows[row + f.score], alive });
-      if (owner !== me) continue;
+      if (owner !== me || this.readOnly) continue;
       if (!alive) {
         this.predictor.reset();
         continue;
@@ -1366,7 +1566,7 @@ var ArenaView = class {
     }
     ctx.fillStyle = "#3a4458";
     for (const w of this.walls) ctx.fillRect(w.x * scale, w.y * scale, w.w * scale, w.h * scale);
-    const me = this.client.playerId;
+    const me = this.me;
     const predicted = this.predictor.state;
     const drawn = { entities: 0, players: 0, otherPlayers: 0 };
     this.meOnScreen = null;
@@ -1385,10 +1585,12 @@ var ArenaView = class {
         this.circle(x, y, 10 * scale, "#8e6bd8");
       } else if (kind === ArenaKind.PLAYER) {
         const dead = (v[f.flags] & ArenaFlags.DEAD) !== 0;
-        if (owner === me && predicted && !dead) {
-          x = px(predicted.x);
-          y = px(predicted.y);
-          this.meOnScreen = { x, y };
+        if (owner === me && !dead) {
+          if (predicted) {
+            x = px(predicted.x);
+            y = px(predicted.y);
+          }
+          if (predicted || this.readOnly) this.meOnScreen = { x, y };
         }
         drawn.players++;
         if (owner !== me) drawn.otherPlayers++;
@@ -1450,7 +1652,7 @@ var DIRECTIONS = {
   w: Heading.NORTH
 };
 var CyclesView = class {
-  keys = "Steer: arrows or WASD · Turn left/right: Q / E";
+  keys;
   canvas;
   ctx;
   client;
@@ -1469,8 +1671,12 @@ var CyclesView = class {
   detach;
   cutPoints;
   crashKind;
-  constructor(canvas, client, game, map) {
+  /** The player drawn as ours (0: none). */
+  me;
+  constructor(canvas, client, game, map, options = {}) {
     this.canvas = canvas;
+    this.me = options.focus ?? client.playerId;
+    this.keys = options.readOnly ? "" : "Steer: arrows or WASD · Turn left/right: Q / E";
     const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("no 2D canvas");
     this.ctx = ctx;
@@ -1480,13 +1686,17 @@ var CyclesView = class {
     this.interp = new Interpolator(cyclesInterpolation(decl, game.tick_rate));
     this.cutPoints = Number(game.tuning.cut_points ?? 0);
     this.crashKind = decl.events.find((e) => e.name === "Crash")?.kind ?? -100;
-    const layout = map.layout;
-    this.width = Number(layout.width ?? 64);
-    this.height = Number(layout.height ?? 48);
-    this.walls = layout.walls ?? [];
+    const layout2 = map.layout;
+    this.width = Number(layout2.width ?? 64);
+    this.height = Number(layout2.height ?? 48);
+    this.walls = layout2.walls ?? [];
     this.cell = Math.max(4, Math.floor(Math.min(960 / this.width, 720 / this.height)));
     canvas.width = this.width * this.cell;
     canvas.height = this.height * this.cell;
+    if (options.readOnly) {
+      this.detach = () => void 0;
+      return;
+    }
     const keydown = (e) => {
       const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       let turn = null;
@@ -1519,7 +1729,7 @@ var CyclesView = class {
     }
     const { rows, fields, len } = s.world;
     const f = this.f;
-    const me = this.client.playerId;
+    const me = this.me;
     this.mine = null;
     for (let i = 0; i < len; i++) {
       const row = i * fields;
@@ -1558,7 +1768,7 @@ var CyclesView = class {
     }
     ctx.fillStyle = "#3a4458";
     for (const w of this.walls) ctx.fillRect(w.x * cell, w.y * cell, w.w * cell, w.h * cell);
-    const me = this.client.playerId;
+    const me = this.me;
     const drawn = { cycles: 0, trails: 0, otherCycles: 0 };
     this.meOnScreen = null;
     const cycles = [];
@@ -1598,50 +1808,160 @@ var CyclesView = class {
   }
 };
 
+// src/app/recent.ts
+var KEY = "tickwire.recent";
+var KEEP = 10;
+function recentMatches() {
+  try {
+    const list = JSON.parse(localStorage.getItem(KEY) ?? "[]");
+    return Array.isArray(list) ? list.filter((m) => typeof m?.match_id === "string") : [];
+  } catch {
+    return [];
+  }
+}
+function rememberMatch(match) {
+  const list = [match, ...recentMatches().filter((m) => m.match_id !== match.match_id)].slice(0, KEEP);
+  try {
+    localStorage.setItem(KEY, JSON.stringify(list));
+  } catch {
+  }
+}
+
 // src/app/play.ts
 async function play(root, api2, core, game, ticket, state2) {
-  const canvas = el("canvas", { id: "canvas", width: 960, height: 720, tabindex: 0 });
-  const board = el("tbody");
-  const timer = el("span", {}, "–");
-  const ping = el("span", {}, "–");
-  const sums = el("span", {}, "0");
-  const desyncs = el("span", {}, "0");
-  const phase = el("span", {}, "connecting");
-  const overlay = el("div", { class: "overlay", hidden: true });
-  const keys = el("p", { class: "keys" });
-  const leave = el("button", {}, "Leave");
-  const hud = el(
-    "div",
-    { class: "hud" },
-    el("div", { class: "stat" }, "Status", phase),
-    el("div", { class: "stat" }, "Time left", timer),
-    el("div", { class: "stat" }, "Ping", ping),
-    el("div", { class: "stat" }, "Checksums verified", sums),
-    el("div", { class: "stat" }, "Desyncs", desyncs),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Player"), el("th", {}, "Score"))), board),
-    keys,
-    leave
-  );
-  show(root, el("div", { class: "play" }, el("div", {}, canvas), hud, overlay));
-  canvas.focus();
+  state2.mode = "play";
+  await live(root, api2, game, state2, ticket.match_id, 0, (options) => Session.connect(core, game.id, ticket, {
+    ...options,
+    input: () => options.view()?.input() ?? new Array(options.inputLength()).fill(0),
+    onInput: (seq, values) => options.view()?.onInput(seq, values)
+  }));
+}
+async function watch(root, api2, core, game, matchId, follow, state2) {
+  state2.mode = "watch";
+  state2.follow = follow;
+  state2.matchId = matchId;
+  await live(root, api2, game, state2, matchId, follow, async (options) => {
+    const ticket = await api2.spectate(matchId, follow ? { follow } : {});
+    return Session.watch(core, game.id, ticket, options);
+  });
+}
+async function replay(root, api2, core, games, matchId, speed, state2) {
+  state2.mode = "replay";
+  state2.matchId = matchId;
+  const screen = layout(root, "replay", "Back to the lobby");
+  screen.phase.textContent = "loading the replay";
+  let player;
+  let game;
+  let map;
+  let view = null;
+  try {
+    const bytes = await api2.replay(matchId);
+    player = ReplayPlayer.open(core, bytes, {
+      paused: true,
+      speed: REPLAY_SPEEDS.includes(speed) ? speed : 1,
+      onSnapshot: (s) => {
+        state2.snapshots++;
+        state2.tick = s.tick;
+        view?.onSnapshot(s);
+      },
+      onEnd: (results) => {
+        state2.results = results;
+        progress();
+        state2.phase = "ended";
+        screen.phase.textContent = "ended";
+        endOverlay(screen, results, game.stats, null, () => {
+          screen.overlay.hidden = true;
+          restart();
+        });
+      },
+      onError: (e) => fail(screen, state2, e.message)
+    });
+    const welcome = player.welcome;
+    const found = games.find((g) => g.id === welcome.game);
+    if (!found) throw new Error(`this server no longer serves ${welcome.game}`);
+    game = found;
+    map = await api2.map(game.id, welcome.map);
+  } catch (e) {
+    fail(screen, state2, `Could not load the replay: ${errorText(e)}`);
+    return;
+  }
+  state2.game = game.id;
+  state2.playerId = 0;
+  view = makeView(screen.canvas, player.client, game, map, { readOnly: true, focus: 0 });
+  const progress = () => {
+    state2.replay = { speed: player.speed, paused: player.paused, played: player.played, length: player.length, ended: player.ended };
+    pause.textContent = player.paused && !player.ended ? "Play" : "Pause";
+    pause.disabled = player.ended;
+    for (const b of speeds) b.classList.toggle("active", Number(b.dataset.speed) === player.speed);
+  };
+  const pause = el("button", { class: "pause", onclick: () => {
+    if (player.paused) player.play();
+    else player.pause();
+    progress();
+  } }, "Pause");
+  const speeds = REPLAY_SPEEDS.map((s) => el("button", { class: "speed", "data-speed": s, onclick: () => {
+    player.speed = s;
+    progress();
+  } }, `${s}×`));
+  const where = el("span", { class: "muted" });
+  show(screen.controls, pause, ...speeds, where);
+  const restart = () => {
+    view?.dispose();
+    player = player.restart();
+    state2.snapshots = 0;
+    state2.results = null;
+    view = makeView(screen.canvas, player.client, game, map, { readOnly: true, focus: 0 });
+    state2.phase = "replaying";
+    screen.phase.textContent = "replaying";
+    player.play();
+    progress();
+  };
+  screen.leave.addEventListener("click", () => location.href = "/");
+  state2.phase = "replaying";
+  screen.phase.textContent = "replaying";
+  player.play();
+  progress();
+  drawLoop(screen, state2, () => view, {
+    client: () => player.client,
+    welcome: () => player.welcome,
+    now: () => {
+      player.pump();
+      return player.clock();
+    },
+    rttMs: () => null,
+    me: 0,
+    frame: () => {
+      progress();
+      where.textContent = `tick ${player.tick} · ${player.played}/${player.length}`;
+    }
+  });
+}
+async function live(root, api2, game, state2, matchId, follow, connect) {
+  const mode = state2.mode;
+  const screen = layout(root, mode, mode === "watch" ? "Stop watching" : "Leave");
+  screen.canvas.focus();
   let view = null;
   let session = null;
-  let frame = 0;
+  let stop = () => void 0;
+  const running = mode === "watch" ? "watching" : "playing";
   const finish = (error) => {
-    cancelAnimationFrame(frame);
-    state2.phase = error ? "error" : "ended";
-    state2.error = error;
-    phase.textContent = state2.phase;
-    if (error) {
-      overlay.hidden = false;
-      show(overlay, el("div", {}, el("h2", {}, "Disconnected"), el("p", { class: "error" }, error), el("a", { href: "/" }, "Back to the lobby")));
+    stop();
+    if (session) {
+      state2.inputsSent = session.inputsSent;
+      state2.acksSent = session.acksSent;
+    }
+    if (error) fail(screen, state2, error);
+    else {
+      state2.phase = "ended";
+      state2.error = null;
+      screen.phase.textContent = "ended";
     }
     view?.dispose();
   };
   try {
-    session = await Session.connect(core, game.id, ticket, {
-      input: () => view?.input() ?? new Array(session?.client.game().input.length ?? 0).fill(0),
-      onInput: (seq, values) => view?.onInput(seq, values),
+    session = await connect({
+      view: () => view,
+      inputLength: () => session?.client.game().input.length ?? 0,
       onSnapshot: (s2) => {
         state2.snapshots++;
         state2.tick = s2.tick;
@@ -1649,16 +1969,17 @@ async function play(root, api2, core, game, ticket, state2) {
       },
       onResuming: (attempt) => {
         state2.phase = "resuming";
-        phase.textContent = `resuming (attempt ${attempt})`;
+        screen.phase.textContent = `resuming (attempt ${attempt})`;
       },
       onResumed: () => {
-        state2.phase = "playing";
-        phase.textContent = "playing";
+        state2.phase = running;
+        screen.phase.textContent = running;
       },
       onEnd: (results) => {
         state2.results = results;
-        overlay.hidden = false;
-        show(overlay, el("div", {}, el("h2", {}, "Match over"), resultsTable(results, game.stats), el("a", { href: "/" }, "Back to the lobby")));
+        const welcome = session?.welcome;
+        rememberMatch({ match_id: matchId, game: game.id, map: welcome?.map ?? "", ended_at: Date.now(), seen: mode === "watch" ? "watched" : "played" });
+        endOverlay(screen, results, game.stats, matchId, null);
       },
       onClose: (error) => finish(error ? error.message : null)
     });
@@ -1667,54 +1988,149 @@ async function play(root, api2, core, game, ticket, state2) {
     return;
   }
   const s = session;
-  const welcome = s.welcome;
   let map;
   try {
-    map = await api2.map(game.id, welcome?.map ?? game.default_map);
+    map = await api2.map(game.id, s.welcome?.map ?? game.default_map);
   } catch (e) {
     s.close();
     finish(errorText(e));
     return;
   }
-  state2.phase = "playing";
+  state2.phase = running;
   state2.playerId = s.client.playerId;
-  state2.matchId = ticket.match_id;
-  phase.textContent = "playing";
-  view = game.id === "cycles" ? new CyclesView(canvas, s.client, game, map) : new ArenaView(canvas, s.client, game, map);
-  keys.textContent = view.keys;
-  leave.addEventListener("click", () => {
+  state2.matchId = matchId;
+  screen.phase.textContent = running;
+  const options = mode === "watch" ? { readOnly: true, focus: follow } : {};
+  view = makeView(screen.canvas, s.client, game, map, options);
+  screen.keys.textContent = view.keys;
+  screen.leave.addEventListener("click", () => {
     s.leave();
     location.href = "/";
   });
+  if (mode === "watch") {
+    const base = `/?watch=${encodeURIComponent(matchId)}&game=${encodeURIComponent(game.id)}`;
+    show(
+      screen.controls,
+      follow ? el("span", {}, `following ${s.client.playerName(follow) || `#${follow}`} · `) : el("span", {}, "the whole world · "),
+      follow ? el("a", { href: base }, "watch everything") : el("span", { class: "muted" }, "follow a player from the scoreboard")
+    );
+  }
+  stop = drawLoop(screen, state2, () => view, {
+    client: () => s.client,
+    welcome: () => s.welcome,
+    now: () => performance.now(),
+    rttMs: () => s.rttMs,
+    me: mode === "watch" ? follow : s.client.playerId,
+    frame: () => {
+      state2.inputsSent = s.inputsSent;
+      state2.acksSent = s.acksSent;
+    },
+    follow: mode === "watch" ? (player) => el("a", { href: `/?watch=${encodeURIComponent(matchId)}&game=${encodeURIComponent(game.id)}&follow=${player}` }, "follow") : void 0
+  });
+}
+function layout(root, mode, leaveLabel) {
+  const screen = {
+    canvas: el("canvas", { id: "canvas", width: 960, height: 720, tabindex: 0 }),
+    overlay: el("div", { class: "overlay", hidden: true }),
+    phase: el("span", {}, "connecting"),
+    timer: el("span", {}, "–"),
+    ping: el("span", {}, "–"),
+    sums: el("span", {}, "0"),
+    desyncs: el("span", {}, "0"),
+    board: el("tbody"),
+    keys: el("p", { class: "keys" }),
+    controls: el("div", { class: "controls" }),
+    leave: el("button", {}, leaveLabel)
+  };
+  const badge = mode === "watch" ? el("span", { class: "badge spectating" }, "spectating") : mode === "replay" ? el("span", { class: "badge replay" }, "replay") : null;
+  const hud = el(
+    "div",
+    { class: "hud" },
+    badge,
+    el("div", { class: "stat" }, "Status", screen.phase),
+    el("div", { class: "stat" }, "Time left", screen.timer),
+    mode === "replay" ? null : el("div", { class: "stat" }, "Ping", screen.ping),
+    el("div", { class: "stat" }, "Checksums verified", screen.sums),
+    el("div", { class: "stat" }, "Desyncs", screen.desyncs),
+    screen.controls,
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Player"), el("th", {}, "Score"), mode === "watch" ? el("th", {}) : null)), screen.board),
+    screen.keys,
+    screen.leave
+  );
+  show(root, el("div", { class: `play ${mode}` }, el("div", {}, screen.canvas), hud, screen.overlay));
+  return screen;
+}
+function drawLoop(screen, state2, view, source) {
+  let frame = 0;
   let lastHud = 0;
-  const draw = (now) => {
-    if (!view) return;
-    view.draw(now);
-    state2.view = view.debug();
-    state2.checksumsVerified = s.checksumsVerified;
-    state2.desyncs = s.desyncs;
-    state2.rttMs = s.rttMs;
-    if (now - lastHud > 250) {
-      lastHud = now;
+  const draw = (wall) => {
+    const v = view();
+    if (!v) return;
+    const client = source.client();
+    v.draw(source.now());
+    state2.view = v.debug();
+    state2.checksumsVerified = client.checksumsVerified;
+    state2.desyncs = client.desyncs;
+    state2.rttMs = source.rttMs();
+    source.frame?.();
+    if (wall - lastHud > 250) {
+      lastHud = wall;
+      const welcome = source.welcome();
       if (welcome) {
         const left = Math.max(0, welcome.ticks_remaining - (state2.tick - welcome.tick)) / welcome.tick_rate;
-        timer.textContent = `${Math.floor(left / 60)}:${String(Math.floor(left % 60)).padStart(2, "0")}`;
+        screen.timer.textContent = `${Math.floor(left / 60)}:${String(Math.floor(left % 60)).padStart(2, "0")}`;
       }
-      ping.textContent = s.rttMs === null ? "–" : `${Math.round(s.rttMs)} ms`;
-      sums.textContent = String(s.checksumsVerified);
-      desyncs.textContent = String(s.desyncs);
-      desyncs.className = s.desyncs > 0 ? "bad" : "";
-      const rows = view.players().sort((a, b) => b.score - a.score);
-      show(board, ...rows.map((p) => el(
+      const rtt = source.rttMs();
+      screen.ping.textContent = rtt === null ? "–" : `${Math.round(rtt)} ms`;
+      screen.sums.textContent = String(client.checksumsVerified);
+      screen.desyncs.textContent = String(client.desyncs);
+      screen.desyncs.className = client.desyncs > 0 ? "bad" : "";
+      const rows = v.players().sort((a, b) => b.score - a.score);
+      show(screen.board, ...rows.map((p) => el(
         "tr",
-        { class: p.id === s.client.playerId ? "me" : "" },
-        el("td", {}, `${s.client.playerName(p.id) || `#${p.id}`}${p.alive ? "" : " ✝"}`),
-        el("td", {}, String(p.score))
+        { class: p.id === source.me && p.id !== 0 ? "me" : "" },
+        el("td", {}, `${client.playerName(p.id) || `#${p.id}`}${p.alive ? "" : " ✝"}`),
+        el("td", {}, String(p.score)),
+        source.follow ? el("td", {}, p.id === source.me ? "following" : source.follow(p.id)) : null
       )));
     }
     frame = requestAnimationFrame(draw);
   };
   frame = requestAnimationFrame(draw);
+  return () => cancelAnimationFrame(frame);
+}
+function makeView(canvas, client, game, map, options) {
+  return game.id === "cycles" ? new CyclesView(canvas, client, game, map, options) : new ArenaView(canvas, client, game, map, options);
+}
+function fail(screen, state2, error) {
+  state2.phase = "error";
+  state2.error = error;
+  screen.phase.textContent = "error";
+  screen.overlay.hidden = false;
+  show(screen.overlay, el(
+    "div",
+    {},
+    el("h2", {}, state2.mode === "replay" ? "Replay failed" : "Disconnected"),
+    el("p", { class: "error" }, error),
+    el("a", { href: "/" }, "Back to the lobby")
+  ));
+}
+function endOverlay(screen, results, stats, matchId, again) {
+  screen.overlay.hidden = false;
+  show(screen.overlay, el(
+    "div",
+    {},
+    el("h2", {}, "Match over"),
+    resultsTable(results, stats),
+    el(
+      "p",
+      { class: "actions" },
+      matchId ? el("button", { class: "primary watch-replay", onclick: () => location.href = `/?replay=${encodeURIComponent(matchId)}` }, "Watch replay") : null,
+      again ? el("button", { class: "primary replay-again", onclick: again }, "Play it again") : null,
+      " ",
+      el("a", { href: "/" }, "Back to the lobby")
+    )
+  ));
 }
 function resultsTable(results, stats) {
   return el(
@@ -1755,14 +2171,19 @@ function deviceId() {
 }
 var state = {
   phase: "connecting",
+  mode: "play",
   game: "",
   matchId: "",
   playerId: 0,
+  follow: 0,
   tick: 0,
   snapshots: 0,
   checksumsVerified: 0,
   desyncs: 0,
   rttMs: null,
+  inputsSent: 0,
+  acksSent: 0,
+  replay: null,
   error: null,
   results: null,
   view: {}
@@ -1811,6 +2232,7 @@ async function guest() {
   await api.guest(deviceId());
   location.reload();
 }
+var LIST_REFRESH_MS = 3e3;
 async function lobby(games, core) {
   const playable = games.filter((g) => core.games().includes(g.id));
   const matches = el("tbody");
@@ -1842,26 +2264,67 @@ async function lobby(games, core) {
     el("h2", {}, "Open matches"),
     el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Game"), el("th", {}, "Map"), el("th", {}, "Players"), el("th", {}, "State"), el("th", {}))), matches)
   );
-  show(main, api.signedIn ? null : el("p", { class: "muted" }, "Sign in or play as a guest to join a match."), gamesSection, matchSection);
+  show(main, api.signedIn ? null : el("p", { class: "muted" }, "Sign in or play as a guest to join or watch a match."), gamesSection, matchSection, replaySection());
   if (!api.signedIn) return;
-  try {
-    const list = await api.matches();
-    show(matches, ...list.map((m) => {
-      const g = playable.find((x) => x.id === m.game);
-      return el(
+  const list = async () => {
+    try {
+      const list2 = await api.matches();
+      show(matches, ...list2.map((m) => {
+        const g = playable.find((x) => x.id === m.game);
+        const join = g && m.players < m.capacity ? el("button", { class: "join", onclick: () => void start(g, core, () => api.join(m.match_id)) }, "Join") : null;
+        const watching2 = g && m.state === "running" ? el("button", { class: "watch", onclick: () => location.href = watchUrl(m.match_id, m.game) }, "Watch") : null;
+        return el(
+          "tr",
+          { "data-match": m.match_id, "data-game": m.game, "data-state": m.state, "data-players": m.players },
+          el("td", {}, m.game),
+          el("td", {}, m.map),
+          el("td", {}, `${m.players}/${m.capacity}`),
+          el("td", {}, m.state),
+          el("td", {}, join, join && watching2 ? " " : null, watching2)
+        );
+      }));
+      if (list2.length === 0) show(matches, el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No open matches: quick join starts one.")));
+    } catch (e) {
+      show(matches, el("tr", {}, el("td", { colspan: 5, class: "error" }, errorText(e))));
+    }
+  };
+  await list();
+  const timer = setInterval(() => {
+    if (!matches.isConnected) clearInterval(timer);
+    else void list();
+  }, LIST_REFRESH_MS);
+}
+function replaySection() {
+  const recent = recentMatches();
+  const id = el("input", { placeholder: "match id", size: 28, class: "replay-id" });
+  const form = el("form", { class: "inline" }, id, el("button", { type: "submit" }, "Watch replay"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const matchId = id.value.trim();
+    if (matchId) location.href = `/?replay=${encodeURIComponent(matchId)}`;
+  });
+  return el(
+    "section",
+    {},
+    el("h2", {}, "Replays"),
+    recent.length === 0 ? el("p", { class: "muted" }, "Matches you play or watch to the end are listed here to replay.") : el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, el("th", {}, "Game"), el("th", {}, "Map"), el("th", {}, "Ended"), el("th", {}))),
+      el("tbody", {}, ...recent.map((m) => el(
         "tr",
-        {},
+        { "data-match": m.match_id },
         el("td", {}, m.game),
         el("td", {}, m.map),
-        el("td", {}, `${m.players}/${m.capacity}`),
-        el("td", {}, m.state),
-        el("td", {}, g && m.players < m.capacity ? el("button", { onclick: () => void start(g, core, () => api.join(m.match_id)) }, "Join") : "")
-      );
-    }));
-    if (list.length === 0) show(matches, el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No open matches: quick join starts one.")));
-  } catch (e) {
-    show(matches, el("tr", {}, el("td", { colspan: 5, class: "error" }, errorText(e))));
-  }
+        el("td", {}, `${new Date(m.ended_at).toLocaleString()} (${m.seen})`),
+        el("td", {}, el("a", { href: `/?replay=${encodeURIComponent(m.match_id)}` }, "Replay"))
+      )))
+    ),
+    form
+  );
+}
+function watchUrl(matchId, game, follow) {
+  return `/?watch=${encodeURIComponent(matchId)}&game=${encodeURIComponent(game)}${follow ? `&follow=${follow}` : ""}`;
 }
 async function start(game, core, ticket) {
   state.game = game.id;
@@ -1875,6 +2338,22 @@ async function start(game, core, ticket) {
     show(main, el("p", { class: "error" }, `Could not join: ${errorText(e)}`), el("a", { href: "/" }, "Back"));
   }
 }
+async function watching(matchId, gameId, follow, games, core) {
+  state.mode = "watch";
+  try {
+    if (!api.signedIn) await api.guest(deviceId());
+    void renderAccount();
+    const id = gameId ?? (await api.matches()).find((m) => m.match_id === matchId)?.game;
+    const game = games.find((g) => g.id === id && core.games().includes(g.id));
+    if (!game) throw new Error(id ? `this client cannot draw ${id}` : "the match is not in the list of running matches");
+    state.game = game.id;
+    await watch(main, api, core, game, matchId, follow, state);
+  } catch (e) {
+    state.phase = "error";
+    state.error = errorText(e);
+    show(main, el("p", { class: "error" }, `Could not watch: ${errorText(e)}`), el("a", { href: "/" }, "Back"));
+  }
+}
 async function boot() {
   const params = new URLSearchParams(location.search);
   void renderAccount();
@@ -1883,6 +2362,16 @@ async function boot() {
     return;
   }
   const [core, games] = await Promise.all([Core.fetch("/tickwire.wasm"), api.games()]);
+  const replayOf = params.get("replay");
+  if (replayOf) {
+    await replay(main, api, core, games, replayOf, Number(params.get("speed") ?? 1), state);
+    return;
+  }
+  const watchOf = params.get("watch");
+  if (watchOf) {
+    await watching(watchOf, params.get("game"), Number(params.get("follow") ?? 0), games, core);
+    return;
+  }
   if (params.get("play") === "guest") {
     const wanted = params.get("game");
     const game = (wanted ? games.find((g) => g.id === wanted) : games[0]) ?? games[0];

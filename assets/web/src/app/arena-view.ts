@@ -1,7 +1,8 @@
 // The arena on a canvas: the map's walls, orbs, drones, projectiles and players. Remote
 // entities are drawn through the interpolation buffer; the local player at its predicted
 // position. Keys move (WASD or arrows), the pointer aims, a mouse button or F fires, Space or
-// Shift dashes.
+// Shift dashes. Read-only (watching, a replay): every entity interpolated, no keys read, the
+// followed player (if any) drawn as ours.
 
 import {
   ArenaButtons,
@@ -23,7 +24,7 @@ import {
   type SnapshotInfo,
 } from '../sdk/index.js';
 import { playerColour } from './dom.js';
-import type { GameView } from './view.js';
+import type { GameView, ViewOptions } from './view.js';
 
 interface Wall {
   x: number;
@@ -33,7 +34,7 @@ interface Wall {
 }
 
 export class ArenaView implements GameView {
-  readonly keys = 'Move: WASD or arrows · Aim: mouse · Fire: click or F · Dash: Space or Shift';
+  readonly keys: string;
   private readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly client: CoreClient;
@@ -52,10 +53,16 @@ export class ArenaView implements GameView {
   private drawn = { entities: 0, players: 0, otherPlayers: 0 };
   private scores = new Map<number, { score: number; alive: boolean }>();
   private corrections = 0;
+  private readonly readOnly: boolean;
+  /** The player drawn as ours (0: none). */
+  private readonly me: number;
   private readonly detach: () => void;
 
-  constructor(canvas: HTMLCanvasElement, client: CoreClient, game: GameSummary, map: MapLayout) {
+  constructor(canvas: HTMLCanvasElement, client: CoreClient, game: GameSummary, map: MapLayout, options: ViewOptions = {}) {
     this.canvas = canvas;
+    this.readOnly = options.readOnly ?? false;
+    this.me = options.focus ?? client.playerId;
+    this.keys = this.readOnly ? '' : 'Move: WASD or arrows · Aim: mouse · Fire: click or F · Dash: Space or Shift';
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2D canvas');
     this.ctx = ctx;
@@ -72,6 +79,10 @@ export class ArenaView implements GameView {
     this.scale = fit;
     canvas.width = Math.round(this.width * fit);
     canvas.height = Math.round(this.height * fit);
+    if (this.readOnly) {
+      this.detach = () => undefined;
+      return;
+    }
 
     const key = (down: boolean) => (e: KeyboardEvent) => {
       const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -127,7 +138,7 @@ export class ArenaView implements GameView {
     this.interp.push(s.tick, s.arrivedMs, s.world);
     const { rows, fields, len } = s.world;
     const f = this.f;
-    const me = this.client.playerId;
+    const me = this.me;
     this.scores.clear();
     for (let i = 0; i < len; i++) {
       const row = i * fields;
@@ -135,7 +146,7 @@ export class ArenaView implements GameView {
       const owner = rows[row + f.owner] >>> 0;
       const alive = (rows[row + f.flags] & ArenaFlags.DEAD) === 0;
       this.scores.set(owner, { score: rows[row + f.score], alive });
-      if (owner !== me) continue;
+      if (owner !== me || this.readOnly) continue;
       if (!alive) {
         this.predictor.reset();
         continue;
@@ -176,7 +187,7 @@ export class ArenaView implements GameView {
     ctx.fillStyle = '#3a4458';
     for (const w of this.walls) ctx.fillRect(w.x * scale, w.y * scale, w.w * scale, w.h * scale);
 
-    const me = this.client.playerId;
+    const me = this.me;
     const predicted = this.predictor.state;
     const drawn = { entities: 0, players: 0, otherPlayers: 0 };
     this.meOnScreen = null;
@@ -195,10 +206,12 @@ export class ArenaView implements GameView {
         this.circle(x, y, 10 * scale, '#8e6bd8');
       } else if (kind === ArenaKind.PLAYER) {
         const dead = (v[f.flags] & ArenaFlags.DEAD) !== 0;
-        if (owner === me && predicted && !dead) {
-          x = px(predicted.x);
-          y = px(predicted.y);
-          this.meOnScreen = { x, y };
+        if (owner === me && !dead) {
+          if (predicted) {
+            x = px(predicted.x);
+            y = px(predicted.y);
+          }
+          if (predicted || this.readOnly) this.meOnScreen = { x, y };
         }
         drawn.players++;
         if (owner !== me) drawn.otherPlayers++;

@@ -1,6 +1,7 @@
 // Light cycles on a canvas: the grid, its walls, every trail cell and the cycles gliding
 // between cells. Arrow keys or WASD steer toward a compass direction; Q and E turn left and
-// right. A press is sent once (the server keeps it until the cycle's next move).
+// right. A press is sent once (the server keeps it until the cycle's next move). Read-only
+// (watching, a replay): no keys read, the followed player (if any) drawn as ours.
 
 import {
   CyclesKind,
@@ -15,7 +16,7 @@ import {
   type SnapshotInfo,
 } from '../sdk/index.js';
 import { playerColour } from './dom.js';
-import type { GameView } from './view.js';
+import type { GameView, ViewOptions } from './view.js';
 
 interface Wall {
   x: number;
@@ -32,7 +33,7 @@ const DIRECTIONS: Record<string, number> = {
 };
 
 export class CyclesView implements GameView {
-  readonly keys = 'Steer: arrows or WASD · Turn left/right: Q / E';
+  readonly keys: string;
   private readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly client: CoreClient;
@@ -51,9 +52,13 @@ export class CyclesView implements GameView {
   private readonly detach: () => void;
   private readonly cutPoints: number;
   private readonly crashKind: number;
+  /** The player drawn as ours (0: none). */
+  private readonly me: number;
 
-  constructor(canvas: HTMLCanvasElement, client: CoreClient, game: GameSummary, map: MapLayout) {
+  constructor(canvas: HTMLCanvasElement, client: CoreClient, game: GameSummary, map: MapLayout, options: ViewOptions = {}) {
     this.canvas = canvas;
+    this.me = options.focus ?? client.playerId;
+    this.keys = options.readOnly ? '' : 'Steer: arrows or WASD · Turn left/right: Q / E';
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2D canvas');
     this.ctx = ctx;
@@ -70,6 +75,10 @@ export class CyclesView implements GameView {
     this.cell = Math.max(4, Math.floor(Math.min(960 / this.width, 720 / this.height)));
     canvas.width = this.width * this.cell;
     canvas.height = this.height * this.cell;
+    if (options.readOnly) {
+      this.detach = () => undefined;
+      return;
+    }
 
     const keydown = (e: KeyboardEvent) => {
       const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -107,7 +116,7 @@ export class CyclesView implements GameView {
     }
     const { rows, fields, len } = s.world;
     const f = this.f;
-    const me = this.client.playerId;
+    const me = this.me;
     this.mine = null;
     for (let i = 0; i < len; i++) {
       const row = i * fields;
@@ -149,7 +158,7 @@ export class CyclesView implements GameView {
     ctx.fillStyle = '#3a4458';
     for (const w of this.walls) ctx.fillRect(w.x * cell, w.y * cell, w.w * cell, w.h * cell);
 
-    const me = this.client.playerId;
+    const me = this.me;
     const drawn = { cycles: 0, trails: 0, otherCycles: 0 };
     this.meOnScreen = null;
     const cycles: { x: number; y: number; owner: number; alive: boolean }[] = [];

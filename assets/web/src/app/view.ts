@@ -2,6 +2,14 @@
 
 import type { SnapshotInfo } from '../sdk/index.js';
 
+/** How a view is used: played, or only watched (a spectator's session, a replay). */
+export interface ViewOptions {
+  /** Watched only: no keys or pointer are read, nothing is predicted. */
+  readOnly?: boolean;
+  /** The player drawn as "ours" (a followed player when watching); the session's by default. */
+  focus?: number;
+}
+
 export interface GameView {
   /** This tick's input values, in the game's declared order. */
   input(): number[];
