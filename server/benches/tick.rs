@@ -246,5 +246,94 @@ fn match_tick_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tick_benches, match_tick_benches);
+/// The 100-player `expanse` map with and without interest management: the same match tick as
+/// `match_tick` (simulate, publish, every client's body and frame), plus each player's view when
+/// on. Bytes per client-tick are printed; the time per iteration is the tick's CPU.
+fn interest_benches(c: &mut Criterion) {
+    use server::matches::frame::{History, TickFrame};
+    use server::matches::views::{ViewKeeper, Viewer};
+    use server::metrics::Metrics;
+    use shared::protocol::SnapshotHeader;
+    use shared::{Tick, codec};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = games(&dir.path().join("plain"), false);
+    let metrics = Metrics::new();
+    let clients = 100u32;
+    let players: Vec<u32> = (1..=clients).collect();
+    let mut group = c.benchmark_group("interest");
+    group.throughput(Throughput::Elements(u64::from(clients)));
+    for on in [true, false] {
+        let name = if on {
+            "expanse_100_views"
+        } else {
+            "expanse_100_whole"
+        };
+        let (mut game, mut driver) = warm_match(&plain, "expanse", clients);
+        let mut keeper = ViewKeeper::new(game.interest(), on);
+        let history = History::new(60);
+        let mut frame_buf = Vec::with_capacity(8192);
+        let mut tick = Tick(300);
+        let mut publish = |game: &mut Box<dyn AnyGame>, driver: &mut Players| {
+            driver.drive(game.as_mut());
+            let mut events = Vec::new();
+            game.step(&mut events);
+            tick = tick.next();
+            let world = game.world();
+            let checksum = tick.0.is_multiple_of(10);
+            let views = keeper.views(game.as_ref(), &world, &players, checksum);
+            let frame = Arc::new(
+                TickFrame::new(tick, world, vec![(tick, events.into())].into(), checksum)
+                    .with_views(views),
+            );
+            history.push(frame.clone());
+            frame
+        };
+        for _ in 0..5 {
+            publish(&mut game, &mut driver);
+        }
+        let serve = |frame: &TickFrame, frame_buf: &mut Vec<u8>| {
+            let mut bytes = 0;
+            for client in 1..=clients {
+                let viewer = Viewer::Player(client);
+                let ack = Tick(frame.tick.0.saturating_sub(2 + client % 2));
+                let baseline = history.get(ack);
+                let older = history.get(Tick(ack.0.saturating_sub(1)));
+                let body = frame.body(viewer, baseline.as_deref(), older.as_deref(), &metrics);
+                let header = SnapshotHeader {
+                    tick: frame.tick,
+                    baseline_tick: baseline.as_ref().map_or(Tick::ZERO, |b| b.tick),
+                    last_input_seq: client,
+                };
+                frame_buf.clear();
+                codec::snapshot_frame(&header, &body, frame_buf);
+                bytes += frame_buf.len();
+            }
+            frame.release_bodies();
+            bytes
+        };
+        let mut sampled = 0;
+        for _ in 0..30 {
+            let frame = publish(&mut game, &mut driver);
+            sampled += serve(&frame, &mut frame_buf);
+        }
+        let frame = publish(&mut game, &mut driver);
+        let distinct = frame.views.as_ref().map_or(1, |v| v.distinct());
+        println!(
+            "{name}: {} entities, {distinct} distinct views; {:.0} B per client-tick",
+            frame.world.len(),
+            sampled as f64 / (30.0 * f64::from(clients)),
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let frame = publish(&mut game, &mut driver);
+                black_box(serve(&frame, &mut frame_buf))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tick_benches, match_tick_benches, interest_benches);
 criterion_main!(benches);

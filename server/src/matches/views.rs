@@ -83,20 +83,23 @@ impl Views {
 }
 
 /// Each player's place in the interest grid, kept from tick to tick (the hysteresis needs the
-/// cells it saw last).
+/// cells it saw last). Public for the tick bench.
 #[derive(Debug)]
-pub(crate) struct ViewKeeper {
+pub struct ViewKeeper {
     interest: Interest,
     /// Under a radius: each player's cells in view, sorted.
     cells: BTreeMap<PlayerId, Vec<Cell>>,
-    /// Scratch: each entity's cell this tick, by row.
+    /// Scratch: each entity's cell this tick, by row, and its number in the tick's grid.
     entity_cells: Vec<Cell>,
+    entity_slots: Vec<usize>,
+    /// Scratch: a view's cells as bits of the tick's grid.
+    bits: Vec<u64>,
 }
 
 impl ViewKeeper {
     /// `enabled: false` shows everyone everything whatever the game asks (the server's switch,
     /// for comparing the two).
-    pub(crate) fn new(interest: Interest, enabled: bool) -> ViewKeeper {
+    pub fn new(interest: Interest, enabled: bool) -> ViewKeeper {
         ViewKeeper {
             interest: if enabled {
                 interest
@@ -105,6 +108,8 @@ impl ViewKeeper {
             },
             cells: BTreeMap::new(),
             entity_cells: Vec::new(),
+            entity_slots: Vec::new(),
+            bits: Vec::new(),
         }
     }
 
@@ -120,7 +125,7 @@ impl ViewKeeper {
 
     /// The views of `players` (sorted, distinct) over this tick's `world`; `None` when everyone
     /// sees the whole world.
-    pub(crate) fn views(
+    pub fn views(
         &mut self,
         game: &dyn AnyGame,
         world: &World,
@@ -151,24 +156,47 @@ impl ViewKeeper {
         self.entity_cells.clear();
         self.entity_cells
             .extend(world.iter().map(|(_, row)| radius.cell_of_row(row)));
+        let grid = Grid::around(&self.entity_cells);
+        self.entity_slots.clear();
+        if let Some(grid) = &grid {
+            self.entity_slots
+                .extend(self.entity_cells.iter().filter_map(|c| grid.slot(*c)));
+        }
         let mut views = Views {
             views: Vec::new(),
             of: Vec::with_capacity(players.len()),
         };
-        let mut seen: HashMap<&[Cell], ViewNo> = HashMap::new();
         for &player in players {
             let cells = self.cells.entry(player).or_default();
             if let Some((x, y)) = game.viewpoint(player) {
                 radius.update(cells, x, y);
             }
         }
+        let mut seen: BTreeMap<&[Cell], ViewNo> = BTreeMap::new();
         for &player in players {
             let cells: &[Cell] = self.cells.get(&player).map_or(&[], Vec::as_slice);
             let no = *seen.entry(cells).or_insert_with(|| {
                 let mut view = World::with_capacity(world.schema(), world.len() / 2);
-                for ((id, row), cell) in world.iter().zip(&self.entity_cells) {
-                    if cells.binary_search(cell).is_ok() {
-                        view.push(id, row);
+                match &grid {
+                    // A bit per cell of the grid the entities span: one test per entity.
+                    Some(grid) => {
+                        self.bits.clear();
+                        self.bits.resize(grid.len().div_ceil(64), 0);
+                        for slot in cells.iter().filter_map(|c| grid.slot(*c)) {
+                            self.bits[slot / 64] |= 1 << (slot % 64);
+                        }
+                        for ((id, row), slot) in world.iter().zip(&self.entity_slots) {
+                            if self.bits[slot / 64] & (1 << (slot % 64)) != 0 {
+                                view.push(id, row);
+                            }
+                        }
+                    }
+                    None => {
+                        for ((id, row), cell) in world.iter().zip(&self.entity_cells) {
+                            if cells.binary_search(cell).is_ok() {
+                                view.push(id, row);
+                            }
+                        }
                     }
                 }
                 views.views.push(View {
@@ -180,6 +208,46 @@ impl ViewKeeper {
             views.of.push((player, no));
         }
         views
+    }
+}
+
+/// The cells a tick's entities span, numbered densely (row by row), when there are few enough
+/// of them for a bit each per view.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    min: Cell,
+    width: i64,
+    height: i64,
+}
+
+impl Grid {
+    /// Past this many cells (entities far apart on a fine grid) views test cells by search.
+    const MAX_CELLS: i64 = 1 << 16;
+
+    fn around(cells: &[Cell]) -> Option<Grid> {
+        let first = cells.first()?;
+        let (mut min, mut max) = (*first, *first);
+        for c in cells {
+            min.x = min.x.min(c.x);
+            min.y = min.y.min(c.y);
+            max.x = max.x.max(c.x);
+            max.y = max.y.max(c.y);
+        }
+        let width = i64::from(max.x) - i64::from(min.x) + 1;
+        let height = i64::from(max.y) - i64::from(min.y) + 1;
+        (width * height <= Grid::MAX_CELLS).then_some(Grid { min, width, height })
+    }
+
+    fn len(&self) -> usize {
+        (self.width * self.height) as usize
+    }
+
+    /// A cell's number, if the grid holds it.
+    fn slot(&self, c: Cell) -> Option<usize> {
+        let x = i64::from(c.x) - i64::from(self.min.x);
+        let y = i64::from(c.y) - i64::from(self.min.y);
+        ((0..self.width).contains(&x) && (0..self.height).contains(&y))
+            .then(|| (y * self.width + x) as usize)
     }
 }
 
