@@ -43,6 +43,14 @@ async fn spectate(
         .await
 }
 
+/// Takes a seat in `match_id` and connects.
+async fn play(srv: &TestServer, token: &str, match_id: &str) -> (Session, shared::Welcome) {
+    let (ticket, url) = srv.ticket(token, match_id).await.expect("ticket");
+    Session::join(&url, &ticket, &arena::PROTOCOL, true)
+        .await
+        .expect("a player joins")
+}
+
 /// Connects with a spectator ticket.
 async fn watch(srv: &TestServer, token: &str, match_id: &str, body: Option<Value>) -> Session {
     let (status, ticket) = spectate(srv, token, match_id, body)
@@ -245,14 +253,8 @@ async fn a_spectator_following_a_player_on_the_big_map_sees_exactly_that_players
         .create_match(&alice, Some("expanse"))
         .await
         .expect("match");
-    let (ticket, url) = srv.ticket(&alice, &match_id).await.expect("ticket");
-    let (mut alice_s, welcome) = Session::join(&url, &ticket, &arena::PROTOCOL, true)
-        .await
-        .expect("alice joins");
-    let (ticket, url) = srv.ticket(&bob, &match_id).await.expect("ticket");
-    let (mut bob_s, _) = Session::join(&url, &ticket, &arena::PROTOCOL, true)
-        .await
-        .expect("bob joins");
+    let (mut alice_s, welcome) = play(&srv, &alice, &match_id).await;
+    let (mut bob_s, _) = play(&srv, &bob, &match_id).await;
     let mut follower = watch(
         &srv,
         &carol,
@@ -341,10 +343,7 @@ async fn a_delayed_spectator_sees_tick_t_no_earlier_than_the_delay_after_the_pla
     let (_, alice) = srv.guest("alice-device").await.expect("alice");
     let (_, bob) = srv.guest("bob-device").await.expect("bob");
     let match_id = srv.create_match(&alice, None).await.expect("match");
-    let (ticket, url) = srv.ticket(&alice, &match_id).await.expect("ticket");
-    let (mut alice_s, _) = Session::join(&url, &ticket, &arena::PROTOCOL, true)
-        .await
-        .expect("alice joins");
+    let (mut alice_s, _) = play(&srv, &alice, &match_id).await;
     next_snapshot_playing(&mut alice_s).await;
     let mut spectator = watch(&srv, &bob, &match_id, None).await;
     let watched_at = Instant::now();
@@ -409,10 +408,7 @@ async fn a_delayed_follower_joining_late_sees_its_player_and_is_told_when_it_lea
         .create_match(&alice, Some("expanse"))
         .await
         .expect("match");
-    let (ticket, url) = srv.ticket(&alice, &match_id).await.expect("ticket");
-    let (mut alice_s, welcome) = Session::join(&url, &ticket, &arena::PROTOCOL, true)
-        .await
-        .expect("alice joins");
+    let (mut alice_s, welcome) = play(&srv, &alice, &match_id).await;
     next_snapshot_playing(&mut alice_s).await;
     // Bob watches first, so frames are already waiting out the delay when carol comes.
     let mut bob_watch = watch(&srv, &bob, &match_id, None).await;
