@@ -89,11 +89,14 @@ pub struct ViewKeeper {
     interest: Interest,
     /// Under a radius: each player's cells in view, sorted.
     cells: BTreeMap<PlayerId, Vec<Cell>>,
-    /// Scratch: each entity's cell this tick, by row, and its number in the tick's grid.
+    /// Scratch: each entity's cell this tick, by row.
     entity_cells: Vec<Cell>,
-    entity_slots: Vec<usize>,
-    /// Scratch: a view's cells as bits of the tick's grid.
-    bits: Vec<u64>,
+    /// Scratch: the rows of each cell of the tick's grid, cell `s` holding
+    /// `cell_rows[cell_start[s]..cell_start[s + 1]]`.
+    cell_start: Vec<usize>,
+    cell_rows: Vec<u32>,
+    /// Scratch: a view's rows, a bit each.
+    rows: Vec<u64>,
 }
 
 impl ViewKeeper {
@@ -108,8 +111,9 @@ impl ViewKeeper {
             },
             cells: BTreeMap::new(),
             entity_cells: Vec::new(),
-            entity_slots: Vec::new(),
-            bits: Vec::new(),
+            cell_start: Vec::new(),
+            cell_rows: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
@@ -157,10 +161,28 @@ impl ViewKeeper {
         self.entity_cells
             .extend(world.iter().map(|(_, row)| radius.cell_of_row(row)));
         let grid = Grid::around(&self.entity_cells);
-        self.entity_slots.clear();
+        // The entities' rows grouped by cell (a counting sort, rows in order within a cell), so
+        // a view gathers the rows of its cells instead of testing every entity.
+        self.cell_start.clear();
+        self.cell_rows.clear();
         if let Some(grid) = &grid {
-            self.entity_slots
-                .extend(self.entity_cells.iter().filter_map(|c| grid.slot(*c)));
+            self.cell_start.resize(grid.len() + 1, 0);
+            for cell in &self.entity_cells {
+                if let Some(slot) = grid.slot(*cell) {
+                    self.cell_start[slot + 1] += 1;
+                }
+            }
+            for at in 1..self.cell_start.len() {
+                self.cell_start[at] += self.cell_start[at - 1];
+            }
+            self.cell_rows.resize(self.entity_cells.len(), 0);
+            let mut next = self.cell_start.clone();
+            for (row, cell) in self.entity_cells.iter().enumerate() {
+                if let Some(slot) = grid.slot(*cell) {
+                    self.cell_rows[next[slot]] = row as u32;
+                    next[slot] += 1;
+                }
+            }
         }
         let mut views = Views {
             views: Vec::new(),
@@ -176,29 +198,43 @@ impl ViewKeeper {
         for &player in players {
             let cells: &[Cell] = self.cells.get(&player).map_or(&[], Vec::as_slice);
             let no = *seen.entry(cells).or_insert_with(|| {
-                let mut view = World::with_capacity(world.schema(), world.len() / 2);
-                match &grid {
-                    // A bit per cell of the grid the entities span: one test per entity.
+                let view = match &grid {
                     Some(grid) => {
-                        self.bits.clear();
-                        self.bits.resize(grid.len().div_ceil(64), 0);
+                        // A bit per row: the view's rows come out in row order, which is id
+                        // order, with no sort.
+                        self.rows.clear();
+                        self.rows.resize(world.len().div_ceil(64), 0);
+                        let mut count = 0;
                         for slot in cells.iter().filter_map(|c| grid.slot(*c)) {
-                            self.bits[slot / 64] |= 1 << (slot % 64);
+                            let (from, to) = (self.cell_start[slot], self.cell_start[slot + 1]);
+                            for &row in &self.cell_rows[from..to] {
+                                self.rows[row as usize / 64] |= 1 << (row % 64);
+                            }
+                            count += to - from;
                         }
-                        for ((id, row), slot) in world.iter().zip(&self.entity_slots) {
-                            if self.bits[slot / 64] & (1 << (slot % 64)) != 0 {
-                                view.push(id, row);
+                        let mut view = World::with_capacity(world.schema(), count);
+                        let ids = world.ids();
+                        for (word_at, &word) in self.rows.iter().enumerate() {
+                            let mut bits = word;
+                            while bits != 0 {
+                                let at = word_at * 64 + bits.trailing_zeros() as usize;
+                                bits &= bits - 1;
+                                view.push(ids[at], world.row(at));
                             }
                         }
+                        view
                     }
+                    // Too many cells for a table: a search per entity.
                     None => {
+                        let mut view = World::with_capacity(world.schema(), world.len() / 2);
                         for ((id, row), cell) in world.iter().zip(&self.entity_cells) {
                             if cells.binary_search(cell).is_ok() {
                                 view.push(id, row);
                             }
                         }
+                        view
                     }
-                }
+                };
                 views.views.push(View {
                     world: view,
                     checksum: None,
@@ -212,7 +248,7 @@ impl ViewKeeper {
 }
 
 /// The cells a tick's entities span, numbered densely (row by row), when there are few enough
-/// of them for a bit each per view.
+/// of them for a table.
 #[derive(Debug, Clone, Copy)]
 struct Grid {
     min: Cell,
@@ -221,7 +257,7 @@ struct Grid {
 }
 
 impl Grid {
-    /// Past this many cells (entities far apart on a fine grid) views test cells by search.
+    /// Past this many cells (entities far apart on a fine grid) views test entities by search.
     const MAX_CELLS: i64 = 1 << 16;
 
     fn around(cells: &[Cell]) -> Option<Grid> {
