@@ -75,6 +75,20 @@ async fn watch(srv: &TestServer, token: &str, match_id: &str, body: Option<Value
 
 /// The next snapshot, acknowledged the way a spectator does (no input).
 async fn next_snapshot(session: &mut Session) -> SnapshotEvent {
+    next_snapshot_answered(session, None).await
+}
+
+/// The next snapshot of a player, answered with an input that walks east.
+async fn next_snapshot_playing(session: &mut Session) -> SnapshotEvent {
+    let east = ArenaInput {
+        move_dir: 1,
+        ..ArenaInput::IDLE
+    };
+    next_snapshot_answered(session, Some(east)).await
+}
+
+/// The next snapshot, answered with `input`, or with an ack when there is none.
+async fn next_snapshot_answered(session: &mut Session, input: Option<ArenaInput>) -> SnapshotEvent {
     loop {
         match timeout(PATIENCE, session.next_event())
             .await
@@ -82,7 +96,14 @@ async fn next_snapshot(session: &mut Session) -> SnapshotEvent {
             .expect("the session goes on")
         {
             SessionEvent::Snapshot(s) => {
-                session.send_ack().await.expect("ack");
+                match input {
+                    Some(input) => session
+                        .send_input(InputValues::of(&input))
+                        .await
+                        .map(|_| ()),
+                    None => session.send_ack().await,
+                }
+                .expect("answered");
                 return s;
             }
             SessionEvent::Closed { code, reason } => panic!("closed {code}: {reason}"),
@@ -301,31 +322,6 @@ async fn a_spectator_following_a_player_on_the_big_map_sees_exactly_that_players
     assert!(compared >= 20, "compared {compared} ticks");
     assert!(smaller, "a view is smaller than the whole 5000 x 5000 map");
     srv.stop().await;
-}
-
-/// The next snapshot of a player, answered with an input that walks east.
-async fn next_snapshot_playing(session: &mut Session) -> SnapshotEvent {
-    loop {
-        match timeout(PATIENCE, session.next_event())
-            .await
-            .expect("within the bound")
-            .expect("the session goes on")
-        {
-            SessionEvent::Snapshot(s) => {
-                let input = ArenaInput {
-                    move_dir: 1,
-                    ..ArenaInput::IDLE
-                };
-                session
-                    .send_input(InputValues::of(&input))
-                    .await
-                    .expect("input");
-                return s;
-            }
-            SessionEvent::Closed { code, reason } => panic!("closed {code}: {reason}"),
-            _ => {}
-        }
-    }
 }
 
 #[tokio::test]
