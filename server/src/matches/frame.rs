@@ -36,6 +36,15 @@ pub struct TickFrame {
     bodies: Mutex<Vec<(BodyKey, Bytes)>>,
 }
 
+/// What a viewer sees on one tick: its view's number, world and checksum.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub tick: Tick,
+    pub(crate) no: ViewNo,
+    pub world: &'a World,
+    pub checksum: Option<u64>,
+}
+
 /// What a body is encoded against: the older baseline it predicts from and the baseline
 /// ([`Tick::ZERO`] for none: a keyframe has neither, a plain delta no older one), and the view
 /// of each (the client's view at this tick and at each baseline).
@@ -78,16 +87,22 @@ impl TickFrame {
         }
     }
 
-    /// What `viewer` sees on this tick: its view's number, world and checksum. `None` for a
-    /// player with no view here (it was not in the match yet): no baseline for it.
-    pub fn seen_by(&self, viewer: Viewer) -> Option<(ViewNo, &World, Option<u64>)> {
-        match (viewer, &self.views) {
+    /// What `viewer` sees on this tick. `None` for a player with no view here (it was not in
+    /// the match yet): no baseline for it.
+    pub fn seen_by(&self, viewer: Viewer) -> Option<Seen<'_>> {
+        let (no, world, checksum) = match (viewer, &self.views) {
             (Viewer::Player(player), Some(views)) => {
                 let (no, view) = views.of(player)?;
-                Some((no, &view.world, view.checksum))
+                (no, &view.world, view.checksum)
             }
-            _ => Some((WHOLE, &self.world, self.checksum)),
-        }
+            _ => (WHOLE, &self.world, self.checksum),
+        };
+        Some(Seen {
+            tick: self.tick,
+            no,
+            world,
+            checksum,
+        })
     }
 
     /// The encoded body of this tick for `viewer` against `baseline` (`None` = keyframe),
@@ -102,40 +117,38 @@ impl TickFrame {
         older: Option<&TickFrame>,
         metrics: &Metrics,
     ) -> Bytes {
-        let Some((view, world, checksum)) = self.seen_by(viewer) else {
+        let Some(now) = self.seen_by(viewer) else {
             // Every player in the match has a view; a viewer who has none sees nothing.
             return self.empty_body(metrics);
         };
-        let baseline = baseline.and_then(|b| Some((b.tick, b.seen_by(viewer)?)));
-        let against = baseline.map(|(b_tick, b)| {
-            let prediction = older.and_then(|o| {
-                let p = Prediction::between(o.tick, b_tick, self.tick)?;
-                Some((o.tick, o.seen_by(viewer)?, p))
-            });
-            (b_tick, b, prediction)
+        let base = baseline.and_then(|b| b.seen_by(viewer));
+        let older = base.zip(older).and_then(|(b, o)| {
+            let prediction = Prediction::between(o.tick, b.tick, self.tick)?;
+            Some((o.seen_by(viewer)?, prediction))
         });
+        let none = (Tick::ZERO, WHOLE);
         let key = BodyKey {
-            older: against
-                .and_then(|(_, _, p)| p)
-                .map_or((Tick::ZERO, WHOLE), |(t, (no, _, _), _)| (t, no)),
-            baseline: against.map_or((Tick::ZERO, WHOLE), |(t, (no, _, _), _)| (t, no)),
-            view,
+            older: older.map_or(none, |(o, _)| (o.tick, o.no)),
+            baseline: base.map_or(none, |b| (b.tick, b.no)),
+            view: now.no,
         };
         if let Some(found) = self.cached(key) {
             return found;
         }
-        let delta = match against {
-            Some((_, (_, b, _), Some((_, (_, o, _), p)))) => diff_predicted(o, b, world, p),
-            Some((_, (_, b, _), None)) => diff(b, world),
-            None => keyframe(world),
+        let delta = match (base, older) {
+            (Some(b), Some((o, p))) => diff_predicted(o.world, b.world, now.world, p),
+            (Some(b), None) => diff(b.world, now.world),
+            (None, _) => keyframe(now.world),
         };
-        // Keyframes always carry the checksum: a client starting over can verify at once.
-        let checksum = match against {
-            None => Some(checksum.unwrap_or_else(|| shared::checksum(world))),
-            Some(_) => checksum,
+        // Keyframes always carry the checksum: a client starting over can verify at once; a
+        // keyframe also starts the client over, with this tick's events only.
+        let (checksum, after) = match base {
+            Some(b) => (now.checksum, b.tick),
+            None => (
+                Some(now.checksum.unwrap_or_else(|| shared::checksum(now.world))),
+                Tick(self.tick.0.wrapping_sub(1)),
+            ),
         };
-        // A keyframe starts the client over: this tick's events only.
-        let after = against.map_or(Tick(self.tick.0.wrapping_sub(1)), |(t, _, _)| t);
         let body = Bytes::from(codec::encode_snapshot_body(&SnapshotBody {
             delta,
             events: self.events_after(after),

@@ -154,9 +154,10 @@ fn play(interest_on: bool, ticks: u32, seed: u64) -> Run {
             assert_ne!(applied.checksum, Some(false), "player {id} desynced at {t}");
             run.checksums += u64::from(applied.checksum == Some(true));
             let got = client.replica.world();
-            let (_, server_view, _) = frame
+            let server_view = frame
                 .seen_by(Viewer::Player(*id))
-                .expect("every player has a view");
+                .expect("every player has a view")
+                .world;
             assert_eq!(got, server_view, "player {id} at {t}: exactly its view");
             if interest_on {
                 within_sight(got, &radius, game.viewpoint(*id), *id, t);
