@@ -312,11 +312,7 @@ impl Driver {
         let mut oldest_needed = tick;
         for (player_id, seat) in &mut state.seats {
             let Some(link) = &seat.link else { continue };
-            if let Some(needed) = link.outbox.acked().oldest_needed()
-                && tick.since(needed) > tick.since(oldest_needed)
-            {
-                oldest_needed = needed;
-            }
+            hold_back(&mut oldest_needed, tick, &link.outbox);
             let offer = link.outbox.offer_snapshot(
                 PendingSnapshot {
                     frame: frame.clone(),
@@ -325,19 +321,8 @@ impl Driver {
                 },
                 &mut out,
             );
-            match offer {
-                Offer::Written => {}
-                Offer::Skipped { behind } => {
-                    self.metrics.snapshots_skipped.inc();
-                    if behind > self.settings.max_ticks_behind {
-                        link.outbox
-                            .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
-                        self.metrics.clients_dropped.inc();
-                        drop_link(seat, now);
-                    }
-                }
-                // The socket broke under a write.
-                Offer::Closed => drop_link(seat, now),
+            if !self.still_attached(offer, &link.outbox) {
+                drop_link(seat, now);
             }
         }
         self.serve_spectators(state, &frame, &mut out, &mut oldest_needed);
@@ -371,15 +356,11 @@ impl Driver {
             }
             return;
         }
-        let delay = self.settings.spectator_delay_ticks;
-        if delay == 0 {
-            self.offer_spectators(state, frame, out);
+        if self.settings.spectator_delay_ticks == 0 {
+            let spectators = std::mem::take(&mut state.spectators);
+            state.spectators = self.offer_each(spectators, frame, out, &state.seats);
             for s in &state.spectators {
-                if let Some(needed) = s.link.outbox.acked().oldest_needed()
-                    && frame.tick.since(needed) > frame.tick.since(*oldest_needed)
-                {
-                    *oldest_needed = needed;
-                }
+                hold_back(oldest_needed, frame.tick, &s.link.outbox);
             }
             return;
         }
@@ -411,21 +392,12 @@ impl Driver {
         due.release_bodies();
         let mut oldest = due.tick;
         for s in &state.spectators {
-            if let Some(needed) = s.link.outbox.acked().oldest_needed()
-                && due.tick.since(needed) > due.tick.since(oldest)
-            {
-                oldest = needed;
-            }
+            hold_back(&mut oldest, due.tick, &s.link.outbox);
         }
         state.spectator_history.forget_before(oldest);
         out.bytes += spectator_out.bytes;
         out.frames += spectator_out.frames;
         out.buf = spectator_out.buf;
-    }
-
-    fn offer_spectators(&self, state: &mut Running, frame: &Arc<TickFrame>, out: &mut TickOut<'_>) {
-        let spectators = std::mem::take(&mut state.spectators);
-        state.spectators = self.offer_each(spectators, frame, out, &state.seats);
     }
 
     /// Offers `frame` to each spectator; answers those still watching.
@@ -461,23 +433,30 @@ impl Driver {
                 },
                 out,
             );
-            match offer {
-                Offer::Written => kept.push(s),
-                Offer::Skipped { behind } => {
-                    self.metrics.snapshots_skipped.inc();
-                    if behind > self.settings.max_ticks_behind {
-                        s.link
-                            .outbox
-                            .close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
-                        self.metrics.clients_dropped.inc();
-                    } else {
-                        kept.push(s);
-                    }
-                }
-                Offer::Closed => {}
+            if self.still_attached(offer, &s.link.outbox) {
+                kept.push(s);
             }
         }
         kept
+    }
+
+    /// Whether a client is still attached after an offer: not if its socket broke, nor if it
+    /// fell too far behind (its close is then asked for).
+    fn still_attached(&self, offer: Offer, outbox: &Outbox) -> bool {
+        match offer {
+            Offer::Written => true,
+            Offer::Skipped { behind } => {
+                self.metrics.snapshots_skipped.inc();
+                if behind > self.settings.max_ticks_behind {
+                    outbox.close(close::TOO_SLOW, format!("fell {behind} snapshots behind"));
+                    self.metrics.clients_dropped.inc();
+                    false
+                } else {
+                    true
+                }
+            }
+            Offer::Closed => false,
+        }
     }
 
     /// Reads the spectators: acks are taken by their inlets; an input is refused with a close,
@@ -906,6 +885,16 @@ impl Driver {
             link.outbox.close(code, reason.clone());
         }
         tracing::info!(match_id = %self.match_id, tick = %state.tick, players = state.names.len(), "match ended");
+    }
+}
+
+/// Moves `oldest` back to the oldest world the client of `outbox` may still ask a delta against
+/// (as of tick `now`).
+fn hold_back(oldest: &mut Tick, now: Tick, outbox: &Outbox) {
+    if let Some(needed) = outbox.acked().oldest_needed()
+        && now.since(needed) > now.since(*oldest)
+    {
+        *oldest = needed;
     }
 }
 
