@@ -347,6 +347,22 @@ mod tests {
     }
 
     #[test]
+    fn a_view_with_a_tiny_cell_or_a_negative_radius_is_refused_by_field() {
+        let ok = format!("{MAP}\n[view]\nradius = 300.0\ncell = 100.0\nmargin = 50.0\n");
+        let map = parse_map("maps/test.toml", &ok).expect("a valid view");
+        assert_eq!(map.view.map(|v| v.cell), Some(100.0));
+        for (bad, field) in [
+            ("radius = -1.0\ncell = 100.0\nmargin = 0.0", "view.radius"),
+            ("radius = 300.0\ncell = 0.5\nmargin = 0.0", "view.cell"),
+            ("radius = 300.0\ncell = 100.0\nmargin = nan", "view.margin"),
+        ] {
+            let text = format!("{MAP}\n[view]\n{bad}\n");
+            let err = parse_map("maps/test.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(field), "names {field}: {err}");
+        }
+    }
+
+    #[test]
     fn a_spawn_inside_a_wall_is_refused() {
         let text = MAP
             .replace("spawns = [{ x = 500.0", "spawns = [{ x = 120.0")
